@@ -1,0 +1,71 @@
+"""OpenAPI generation: every operation documents its problem-details error responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField(help_text="URI identifying the kind of problem.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per field path, e.g. `sessions[1].items[3].reps`.",
+    )
+    retry_after = serializers.IntegerField(required=False)
+
+
+_DESCRIPTIONS = {
+    400: "Invalid request (per-field messages in `errors`).",
+    401: "Not authenticated.",
+    403: "Authenticated, but the role does not allow this.",
+    404: "Not found, or not visible to the caller.",
+    405: "Method not allowed.",
+    409: "Conflict with the current state.",
+    412: "The resource changed since the version given in If-Match.",
+    415: "Unsupported media type.",
+    428: "If-Match required.",
+    429: "Too many requests.",
+}
+
+
+class ProblemAutoSchema(AutoSchema):
+    """AutoSchema that adds the problem-details responses each operation can produce.
+
+    A view may list more statuses in ``extra_problem_statuses`` (e.g. 409, 412).
+    """
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        statuses = {401, 403, 405, 429}
+        method = self.method.upper()
+        if method in ("POST", "PUT", "PATCH"):
+            statuses |= {400, 415}
+        if method == "DELETE" or "{" in self.path:
+            statuses.add(404)
+        statuses |= set(getattr(self.view, "extra_problem_statuses", ()))
+        if not self.view.permission_classes or _allows_any(self.view):
+            statuses.discard(401)
+            statuses.discard(403)
+        for code in sorted(statuses):
+            if str(code) in responses:
+                continue
+            problem = OpenApiResponse(response=ProblemSerializer, description=_DESCRIPTIONS[code])
+            responses[str(code)] = self._get_response_for_code(
+                problem, str(code), ["application/problem+json"], direction
+            )
+        return responses
+
+
+def _allows_any(view: Any) -> bool:
+    from rest_framework.permissions import AllowAny
+
+    return all(perm is AllowAny for perm in view.permission_classes)

@@ -1,0 +1,79 @@
+"""Project-wide middleware: request ids and problem details for API crashes."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from careboard.core.request_context import (
+    bind_request_id,
+    current_request_id,
+    unbind_request_id,
+)
+
+logger = logging.getLogger("careboard.request")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Accept a caller's id (a proxy's, a client's retry) only when it is short and plain, so it
+# cannot inject anything into the logs.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id, exposes it to logs and sends it back in ``X-Request-ID``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = bind_request_id(request_id)
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            return response
+        finally:
+            unbind_request_id(token)
+
+
+def is_api_path(path: str) -> bool:
+    """Paths whose errors must be problem details, never HTML."""
+    return path.startswith("/api/")
+
+
+class ApiProblemMiddleware:
+    """Turns an unhandled exception on an API path into a 500 problem-details response.
+
+    The transaction has already rolled back when this runs (ATOMIC_REQUESTS wraps the view).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_api_path(request.path):
+            return None
+        # Only the route and the exception type: the message may carry personal data.
+        logger.error(
+            "unhandled %s on %s %s",
+            type(exception).__name__,
+            request.method,
+            getattr(request.resolver_match, "route", "?"),
+            exc_info=exception,
+        )
+        from careboard.core.problems import problem_response
+
+        return problem_response(
+            500,
+            detail="An unexpected error occurred. It has been logged with the request id.",
+            extra={"request_id": current_request_id()},
+        )

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from careboard.core import health
+from careboard.core.api_fallback import api_not_found
+from careboard.organizations import views as org_pages
+from careboard.users import views as user_pages
+
+urlpatterns = [
+    path("", user_pages.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("invite/<str:token>/", org_pages.invitation_page, name="invitation"),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("config.api_router")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: any other /api/ path is a problem-details 404, never Django's HTML page.
+    re_path(r"^api/(?P<path>.*)$", api_not_found),
+]
+
+handler400 = "careboard.core.errors.bad_request"
+handler403 = "careboard.core.errors.permission_denied"
+handler404 = "careboard.core.errors.page_not_found"
+handler500 = "careboard.core.errors.server_error"

@@ -1,0 +1,42 @@
+"""Websocket authentication and routes.
+
+A websocket connects with the browser session (cookie) or, for programs, an API token in the
+``Sec-WebSocket-Protocol`` header (``bearer, <token>``) — browsers cannot set Authorization on
+websockets. Feature apps append their routes to ``websocket_urlpatterns``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.exceptions import AuthenticationFailed
+
+websocket_urlpatterns: list[Any] = []
+
+
+@database_sync_to_async
+def _user_for_token(secret: str) -> Any:
+    from careboard.users.authentication import user_for_token
+
+    try:
+        user, _token = user_for_token(secret)
+    except AuthenticationFailed:
+        return AnonymousUser()
+    return user
+
+
+class _BearerSubprotocolMiddleware(BaseMiddleware):
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        protocols = [p.strip() for p in scope.get("subprotocols", [])]
+        if len(protocols) >= 2 and protocols[0].lower() == "bearer":
+            scope = dict(scope, user=await _user_for_token(protocols[1]), auth="token")
+        return await super().__call__(scope, receive, send)
+
+
+def TokenOrSessionAuthMiddleware(inner: Any) -> Any:  # noqa: N802  (reads like a class)
+    """Session auth first; a bearer subprotocol, when given, replaces the session user."""
+    return AuthMiddlewareStack(_BearerSubprotocolMiddleware(inner))
