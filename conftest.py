@@ -47,9 +47,8 @@ def other_ward(other_organization):
 @pytest.fixture
 def make_member(organization) -> Callable[..., User]:
     def make(role: str, org=None, **user_kwargs) -> User:
-        return MembershipFactory(
-            organization=org or organization, role=role, **user_kwargs
-        ).user
+        user_fields = {f"user__{key}": value for key, value in user_kwargs.items()}
+        return MembershipFactory(organization=org or organization, role=role, **user_fields).user
 
     return make
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 import uuid
 from collections.abc import Callable
 
@@ -62,13 +63,14 @@ class ApiProblemMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
             return None
-        # Only the route and the exception type: the message may carry personal data.
+        # The route, the exception type and the stack, but not the exception's message nor
+        # the URL: either may carry personal data (a name in a query, a value in an error).
         logger.error(
-            "unhandled %s on %s %s",
+            "unhandled %s on %s %s\n%s",
             type(exception).__name__,
             request.method,
             getattr(request.resolver_match, "route", "?"),
-            exc_info=exception,
+            "".join(traceback.format_tb(exception.__traceback__)),
         )
         from careboard.core.problems import problem_response
 
