@@ -6,6 +6,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from careboard.organizations.api import views as org_views
+from careboard.patients.api import views as patient_views
 from careboard.users.api import views as user_views
 
 router = DefaultRouter(trailing_slash=True)
@@ -15,6 +16,9 @@ router.register("organizations", org_views.OrganizationViewSet, basename="organi
 router.register("wards", org_views.WardViewSet, basename="ward")
 router.register("memberships", org_views.MembershipViewSet, basename="membership")
 router.register("invitations", org_views.InvitationViewSet, basename="invitation")
+router.register("patients", patient_views.PatientViewSet, basename="patient")
+router.register("admissions", patient_views.AdmissionViewSet, basename="admission")
+router.register("observations", patient_views.ObservationViewSet, basename="observation")
 
 app_name = "api"
 urlpatterns = [
@@ -24,5 +28,17 @@ urlpatterns = [
         org_views.InvitationAcceptView.as_view(),
         name="invitation-accept",
     ),
+    path(
+        "admissions/<uuid:admission_id>/observations/",
+        patient_views.AdmissionObservationsView.as_view(),
+        name="admission-observations",
+    ),
+    path(
+        "admissions/<uuid:admission_id>/observations/preview/",
+        patient_views.ObservationPreviewView.as_view(),
+        name="admission-observations-preview",
+    ),
+    path("wards/<uuid:ward_id>/board/", patient_views.WardBoardView.as_view(), name="ward-board"),
+    path("board/critical/", patient_views.CriticalListView.as_view(), name="board-critical"),
     *router.urls,
 ]

@@ -2,7 +2,7 @@
 
 A websocket connects with the browser session (cookie) or, for programs, an API token in the
 ``Sec-WebSocket-Protocol`` header (``bearer, <token>``) — browsers cannot set Authorization on
-websockets. Feature apps append their routes to ``websocket_urlpatterns``.
+websockets. Routes come from ``careboard/realtime/routing.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
 
-websocket_urlpatterns: list[Any] = []
+
+def _routes() -> list[Any]:
+    from careboard.realtime.routing import websocket_urlpatterns as realtime
+
+    return [*realtime]
+
+
+websocket_urlpatterns = _routes()
 
 
 @database_sync_to_async

@@ -91,6 +91,8 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
             for key, value in node.items():
                 if key in (NON_FIELD_KEY, "detail"):
                     walk(value, path)
+                elif isinstance(key, int):  # a list field's child errors, keyed by index
+                    walk(value, f"{path}[{key}]")
                 else:
                     walk(value, f"{path}.{key}" if path else str(key))
         elif isinstance(node, Sequence) and not isinstance(node, str):

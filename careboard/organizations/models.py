@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+import zoneinfo
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +21,10 @@ def _default_time_zone() -> str:
     return settings.TIME_ZONE
 
 
+# From a check every 5 minutes to one a week: wide enough for any real order.
+_INTERVAL_LIMITS = [MinValueValidator(5), MaxValueValidator(7 * 24 * 60)]
+
+
 class Organization(models.Model):
     """A hospital, clinic or practice: the boundary of every piece of data."""
 
@@ -25,6 +32,34 @@ class Organization(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default=_default_time_zone)
+    # Nursing shifts (wall-clock, in the organisation's time zone): D, E and N start here.
+    day_shift_start = models.TimeField(_("day shift starts"), default=dt.time(7, 0))
+    evening_shift_start = models.TimeField(_("evening shift starts"), default=dt.time(15, 0))
+    night_shift_start = models.TimeField(_("night shift starts"), default=dt.time(23, 0))
+    # Observation intervals in minutes by NEWS2 band (defaults after RCP 2017's chart).
+    interval_score_zero = models.PositiveIntegerField(
+        _("interval for a NEWS2 of 0 (min)"), default=720, validators=_INTERVAL_LIMITS
+    )
+    interval_low = models.PositiveIntegerField(
+        _("interval for NEWS2 1-4 (min)"), default=240, validators=_INTERVAL_LIMITS
+    )
+    interval_low_medium = models.PositiveIntegerField(
+        _("interval for a single 3 (min)"), default=60, validators=_INTERVAL_LIMITS
+    )
+    interval_medium = models.PositiveIntegerField(
+        _("interval for NEWS2 5-6 (min)"), default=60, validators=_INTERVAL_LIMITS
+    )
+    interval_high = models.PositiveIntegerField(
+        _("interval for NEWS2 7+ (min)"), default=15, validators=_INTERVAL_LIMITS
+    )
+    interval_unscored = models.PositiveIntegerField(
+        _("interval when NEWS2 does not apply (min)"), default=240, validators=_INTERVAL_LIMITS
+    )
+    interval_dengue_critical_max = models.PositiveIntegerField(
+        _("longest interval in the dengue critical phase (min)"),
+        default=120,
+        validators=_INTERVAL_LIMITS,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -35,6 +70,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class Ward(models.Model):

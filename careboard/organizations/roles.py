@@ -28,6 +28,11 @@ class Capability(StrEnum):
     MEMBERSHIP_VIEW = "membership.view"
     MEMBERSHIP_MANAGE = "membership.manage"
     INVITATION_MANAGE = "invitation.manage"
+    PATIENT_VIEW = "patient.view"
+    PATIENT_WRITE = "patient.write"
+    ADMISSION_WRITE = "admission.write"
+    ADMISSION_CLINICAL = "admission.clinical"
+    OBSERVATION_RECORD = "observation.record"
 
 
 _ALL = frozenset(Role)
@@ -41,6 +46,16 @@ RULES: dict[Capability, frozenset[Role]] = {
     Capability.MEMBERSHIP_VIEW: frozenset({Role.ADMIN}),
     Capability.MEMBERSHIP_MANAGE: frozenset({Role.ADMIN}),
     Capability.INVITATION_MANAGE: frozenset({Role.ADMIN}),
+    # Everyone on staff may read patient records (each read is access-logged); viewers exist
+    # for exactly that. Admins register patients (front desk) and answer GDPR requests.
+    Capability.PATIENT_VIEW: _ALL,
+    # Therapists register the outpatients they build programs for.
+    Capability.PATIENT_WRITE: frozenset({Role.ADMIN, Role.PHYSICIAN, Role.NURSE, Role.THERAPIST}),
+    # Admit, transfer, discharge: the ward's clinical staff.
+    Capability.ADMISSION_WRITE: frozenset({Role.PHYSICIAN, Role.NURSE}),
+    # Medical decisions on an admission: SpO2 scale 2, dengue phase, interval override.
+    Capability.ADMISSION_CLINICAL: frozenset({Role.PHYSICIAN}),
+    Capability.OBSERVATION_RECORD: frozenset({Role.PHYSICIAN, Role.NURSE}),
 }
 
 

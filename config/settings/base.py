@@ -103,6 +103,8 @@ LOCAL_APPS = [
     "careboard.core",
     "careboard.users",
     "careboard.organizations",
+    "careboard.patients",
+    "careboard.realtime",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -313,6 +315,8 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="1200/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Clinical values are numbers in JSON (38.5, not "38.5").
+    "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -331,7 +335,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "DenguePhaseEnum": "careboard.patients.models.DenguePhase",
+        "RoleEnum": "careboard.organizations.roles.Role",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 

@@ -17,6 +17,11 @@ MATRIX: dict[Capability, tuple[bool, bool, bool, bool, bool]] = {
     Capability.MEMBERSHIP_VIEW:     (True,  False,    False, False,    False),
     Capability.MEMBERSHIP_MANAGE:   (True,  False,    False, False,    False),
     Capability.INVITATION_MANAGE:   (True,  False,    False, False,    False),
+    Capability.PATIENT_VIEW:        (True,  True,     True,  True,     True),
+    Capability.PATIENT_WRITE:       (True,  True,     True,  True,     False),
+    Capability.ADMISSION_WRITE:     (False, True,     True,  False,    False),
+    Capability.ADMISSION_CLINICAL:  (False, True,     False, False,    False),
+    Capability.OBSERVATION_RECORD:  (False, True,     True,  False,    False),
 }  # fmt: skip
 
 

@@ -1,0 +1,426 @@
+"""Patients, admissions, observations, the ward board and the critical list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from careboard.core.pagination import TimeCursorPagination
+from careboard.organizations import access
+from careboard.organizations.api.scoping import ScopedViewSet, ScopedViewSetMixin
+from careboard.organizations.models import Ward
+from careboard.organizations.roles import Capability
+from careboard.patients import selectors, services
+from careboard.patients.api.serializers import (
+    AdmissionMoveSerializer,
+    AdmissionSerializer,
+    AdmissionUpdateSerializer,
+    DischargeSerializer,
+    ObservationAmendSerializer,
+    ObservationRecordSerializer,
+    ObservationSerializer,
+    PatientSerializer,
+    PhaseChangeSerializer,
+    PhaseSerializer,
+    PreviewSerializer,
+    ReasonSerializer,
+    TransferSerializer,
+)
+from careboard.patients.models import Admission, Observation, Patient
+
+
+def _django_errors(exc: Any) -> DRFValidationError:
+    """A model/service ValidationError as the API's 400."""
+    return DRFValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+
+
+class PatientViewSet(ScopedViewSet):
+    """Patients of the caller's organisations. Search by name or MRN (`search`), filter by
+    ward (`ward`) and by whether currently admitted (`admitted=true|false`)."""
+
+    serializer_class = PatientSerializer
+    view_capability = Capability.PATIENT_VIEW
+    write_capability = Capability.PATIENT_WRITE
+    http_method_names = ("get", "post", "patch", "head", "options")
+    ordering_fields = ("family_name", "given_name", "mrn", "created_at")
+    search_fields: tuple[str, ...] = ()  # `search` is handled by PatientQuerySet.search
+
+    def base_queryset(self) -> QuerySet[Patient]:
+        current = Prefetch(
+            "admissions",
+            queryset=Admission.objects.current().select_related("ward"),
+            to_attr="current_admissions",
+        )
+        return Patient.objects.prefetch_related(current)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="Name words or MRN"),
+            OpenApiParameter("ward", OpenApiTypes.UUID, description="Currently on this ward"),
+            OpenApiParameter("admitted", bool, description="Has an open admission"),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset: QuerySet[Patient]) -> QuerySet[Patient]:
+        queryset = super().filter_queryset(queryset)
+        params = self.request.query_params
+        if term := params.get("search", "").strip():
+            queryset = queryset.search(term)  # type: ignore[attr-defined]
+        if ward := params.get("ward"):
+            try:
+                queryset = queryset.filter(
+                    admissions__ward_id=ward, admissions__discharged_at__isnull=True
+                )
+            except (ValueError, TypeError) as exc:
+                raise DRFValidationError({"ward": ["Not a valid id."]}) from exc
+        admitted = params.get("admitted")
+        if admitted in ("true", "1"):
+            queryset = queryset.filter(admissions__discharged_at__isnull=True)
+        elif admitted in ("false", "0"):
+            queryset = queryset.exclude(admissions__discharged_at__isnull=True)
+        elif admitted is not None:
+            raise DRFValidationError({"admitted": ["Use true or false."]})
+        return queryset.distinct() if ward or admitted else queryset
+
+    def create_organization_id(self, serializer: serializers.BaseSerializer[Any]) -> Any:
+        org = serializer.validated_data.get("organization")  # type: ignore[union-attr]
+        if org is None:
+            choices = access.organization_ids(self.request.user, Capability.PATIENT_WRITE)
+            if len(choices) != 1:
+                raise DRFValidationError({"organization": ["This field is required."]})
+            return choices[0]
+        return org.pk
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        from careboard.organizations.models import Organization
+
+        org_id = self.create_organization_id(serializer)
+        access.require(self.request.user, Capability.PATIENT_WRITE, org_id)
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        data.pop("organization", None)
+        try:
+            serializer.instance = services.patient_create(
+                organization=Organization.objects.get(pk=org_id), **data
+            )
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        if (
+            "organization" in data
+            and data.pop("organization").pk != serializer.instance.organization_id
+        ):
+            raise DRFValidationError({"organization": ["A patient cannot change organisation."]})
+        try:
+            services.patient_update(patient=serializer.instance, **data)
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+
+
+class AdmissionViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Admissions: admit (POST), edit details (PATCH), transfer, discharge, set the dengue
+    phase. Filter by `ward`, `patient`, `current=true|false`."""
+
+    serializer_class = AdmissionSerializer
+    view_capability = Capability.PATIENT_VIEW
+    write_capability = Capability.ADMISSION_WRITE
+    capability_by_action = {"phase": Capability.ADMISSION_CLINICAL}
+    org_field = "ward__organization"
+    filterset_fields = ("ward", "patient")
+    ordering_fields = ("admitted_at",)
+    extra_problem_statuses = (409,)
+
+    def base_queryset(self) -> QuerySet[Admission]:
+        return Admission.objects.select_related(
+            "ward", "spo2_scale_set_by", "interval_override_by", "attending_physician"
+        )
+
+    def filter_queryset(self, queryset: QuerySet[Admission]) -> QuerySet[Admission]:
+        queryset = super().filter_queryset(queryset)
+        current = self.request.query_params.get("current")
+        if current in ("true", "1"):
+            queryset = queryset.filter(discharged_at__isnull=True)
+        elif current in ("false", "0"):
+            queryset = queryset.filter(discharged_at__isnull=False)
+        return queryset
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        data = serializer.validated_data  # type: ignore[union-attr]
+        access.require(self.request.user, Capability.ADMISSION_WRITE, data["ward"].organization_id)
+        try:
+            serializer.instance = services.admission_admit(
+                patient=data["patient"],
+                ward=data["ward"],
+                by=self.request.user,
+                bed=data.get("bed", ""),
+                admitted_at=data.get("admitted_at"),
+                protocol=data.get("protocol", "general"),
+                pregnant=data.get("pregnant", False),
+                attending_physician=data.get("attending_physician"),
+            )
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+
+    @extend_schema(request=AdmissionUpdateSerializer, responses=AdmissionSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        admission = self.get_object()
+        serializer = AdmissionUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        org_id = admission.ward.organization_id
+        clinical = [name for name in AdmissionUpdateSerializer.CLINICAL_FIELDS if name in data]
+        access.require(
+            request.user,
+            Capability.ADMISSION_CLINICAL if clinical else Capability.ADMISSION_WRITE,
+            org_id,
+        )
+        try:
+            if "spo2_scale" in data:
+                services.admission_set_spo2_scale(
+                    admission=admission, by=request.user, scale=data.pop("spo2_scale")
+                )
+            if "interval_override_minutes" in data:
+                services.admission_set_interval_override(
+                    admission=admission,
+                    by=request.user,
+                    minutes=data.pop("interval_override_minutes"),
+                    reason=data.pop("interval_override_reason", ""),
+                )
+            data.pop("interval_override_reason", None)
+            if data:
+                services.admission_update(admission=admission, by=request.user, **data)
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+        return Response(AdmissionSerializer(admission, context={"request": request}).data)
+
+    def _act(
+        self, request: Request, serializer_class: type[serializers.Serializer]
+    ) -> tuple[Admission, dict[str, Any]]:
+        admission = self.get_object()
+        serializer = serializer_class(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        return admission, dict(serializer.validated_data)
+
+    @extend_schema(request=TransferSerializer, responses=AdmissionSerializer)
+    @action(detail=True, methods=["post"])
+    def transfer(self, request: Request, pk: str) -> Response:
+        admission, data = self._act(request, TransferSerializer)
+        try:
+            services.admission_transfer(admission=admission, by=request.user, **data)
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+        return Response(AdmissionSerializer(admission, context={"request": request}).data)
+
+    @extend_schema(request=DischargeSerializer, responses=AdmissionSerializer)
+    @action(detail=True, methods=["post"])
+    def discharge(self, request: Request, pk: str) -> Response:
+        admission, data = self._act(request, DischargeSerializer)
+        try:
+            services.admission_discharge(
+                admission=admission,
+                by=request.user,
+                outcome=data["outcome"],
+                at=data.get("discharged_at"),
+            )
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+        return Response(AdmissionSerializer(admission, context={"request": request}).data)
+
+    @extend_schema(request=PhaseSerializer, responses=AdmissionSerializer)
+    @action(detail=True, methods=["post"])
+    def phase(self, request: Request, pk: str) -> Response:
+        admission, data = self._act(request, PhaseSerializer)
+        try:
+            services.admission_set_phase(
+                admission=admission, by=request.user, phase=data["phase"], note=data["note"]
+            )
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+        return Response(AdmissionSerializer(admission, context={"request": request}).data)
+
+    @extend_schema(responses=AdmissionMoveSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def moves(self, request: Request, pk: str) -> Response:
+        admission = self.get_object()
+        moves = admission.moves.select_related("moved_by")
+        return Response(AdmissionMoveSerializer(moves, many=True).data)
+
+    @extend_schema(responses=PhaseChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="phase-changes", pagination_class=None)
+    def phase_changes(self, request: Request, pk: str) -> Response:
+        admission = self.get_object()
+        changes = admission.phase_changes.select_related("changed_by")
+        return Response(PhaseChangeSerializer(changes, many=True).data)
+
+
+def admission_get_for_user(*, user: Any, admission_id: Any) -> Admission:
+    """The one access helper for an admission (404 when the caller may not see it)."""
+    return access.get_for_user(
+        Admission.objects.select_related("ward__organization", "patient"),
+        user,
+        capability=Capability.PATIENT_VIEW,
+        org_field="ward__organization",
+        pk=admission_id,
+    )
+
+
+class ObservationCursorPagination(TimeCursorPagination):
+    ordering = ("-recorded_at", "-created_at")
+
+
+class AdmissionObservationsView(APIView):
+    """GET: the admission's observations, newest first (cursor-paginated), with the fluid
+    balance per shift and over the last 24 h. POST: record one set."""
+
+    extra_problem_statuses = (409,)
+
+    @extend_schema(responses=ObservationSerializer(many=True))
+    def get(self, request: Request, admission_id: str) -> Response:
+        admission = admission_get_for_user(user=request.user, admission_id=admission_id)
+        queryset = admission.observations.select_related("recorded_by", "status_changed_by")
+        paginator = ObservationCursorPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        response = paginator.get_paginated_response(ObservationSerializer(page, many=True).data)
+        response.data["fluid_balance"] = selectors.fluid_balance(admission=admission)
+        return response
+
+    @extend_schema(request=ObservationRecordSerializer, responses={201: ObservationSerializer})
+    def post(self, request: Request, admission_id: str) -> Response:
+        admission = admission_get_for_user(user=request.user, admission_id=admission_id)
+        access.require(request.user, Capability.OBSERVATION_RECORD, admission.ward.organization_id)
+        serializer = ObservationRecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        recorded_at = values.pop("recorded_at", None)
+        if not admission.is_current:
+            from careboard.core.problems import Conflict
+
+            raise Conflict("The patient was discharged; observations are closed.")
+        try:
+            observation = services.observation_record(
+                admission=admission, by=request.user, values=values, recorded_at=recorded_at
+            )
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+        return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
+
+
+class ObservationPreviewView(APIView):
+    """Score values as the nurse types, without storing anything."""
+
+    @extend_schema(request=ObservationRecordSerializer, responses=PreviewSerializer)
+    def post(self, request: Request, admission_id: str) -> Response:
+        admission = admission_get_for_user(user=request.user, admission_id=admission_id)
+        access.require(request.user, Capability.OBSERVATION_RECORD, admission.ward.organization_id)
+        serializer = ObservationRecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        recorded_at = values.pop("recorded_at", None) or timezone.now()
+        result = services.observation_preview(
+            admission=admission, values=values, recorded_at=recorded_at
+        )
+        fields = result.model_fields()
+        return Response(
+            PreviewSerializer(
+                {
+                    "shift": fields["shift"],
+                    "news2": fields["news2"],
+                    "dengue": fields["dengue"],
+                    "next_due_at": fields["next_due_at"],
+                    "due": fields["due"],
+                    "suggests_critical_phase": fields["suggests_critical_phase"],
+                }
+            ).data
+        )
+
+
+class ObservationViewSet(ScopedViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """One observation: read, amend (PATCH with a reason), mark entered-in-error."""
+
+    serializer_class = ObservationSerializer
+    view_capability = Capability.PATIENT_VIEW
+    write_capability = Capability.OBSERVATION_RECORD
+    org_field = "admission__ward__organization"
+    extra_problem_statuses = (409,)
+
+    def base_queryset(self) -> QuerySet[Observation]:
+        return Observation.objects.select_related(
+            "admission__ward__organization", "admission__patient", "recorded_by"
+        )
+
+    @extend_schema(request=ObservationAmendSerializer, responses=ObservationSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        observation = self.get_object()
+        serializer = ObservationAmendSerializer(
+            data=request.data, context={"observation": observation}
+        )
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        reason = changes.pop("reason")
+        try:
+            services.observation_amend(
+                observation=observation, by=request.user, changes=changes, reason=reason
+            )
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+        return Response(ObservationSerializer(observation).data)
+
+    @extend_schema(request=ReasonSerializer, responses=ObservationSerializer)
+    @action(detail=True, methods=["post"], url_path="entered-in-error")
+    def entered_in_error(self, request: Request, pk: str) -> Response:
+        observation = self.get_object()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.observation_mark_entered_in_error(
+                observation=observation, by=request.user, reason=serializer.validated_data["reason"]
+            )
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
+        return Response(ObservationSerializer(observation).data)
+
+
+class WardBoardView(APIView):
+    """The live board of one ward: a row per current inpatient, sorted by risk."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, ward_id: str) -> Response:
+        ward = access.get_for_user(
+            Ward.objects.all(), request.user, capability=Capability.PATIENT_VIEW, pk=ward_id
+        )
+        board = selectors.ward_board(ward_id=ward.pk)
+        board["ward"] = {"id": str(ward.pk), "name": ward.name}
+        return Response(board)
+
+
+class CriticalListView(APIView):
+    """Patients needing attention across every ward the caller sees."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        admissions = access.scope(
+            Admission.objects.current(),
+            request.user,
+            capability=Capability.PATIENT_VIEW,
+            org_field="ward__organization",
+        )
+        return Response(selectors.critical_list(admissions=admissions))

@@ -1,0 +1,55 @@
+"""Live events of the ward board: what changed, with the board row that changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from careboard.patients import selectors
+from careboard.patients.models import Admission, Observation
+from careboard.realtime.publish import organization_group, publish_after_commit, ward_group
+
+
+def _event(event_type: str, admission_id: Any, extra_wards: tuple[Any, ...] = ()) -> Any:
+    def build() -> tuple[list[str], dict[str, Any]] | None:
+        admission = (
+            Admission.objects.select_related("patient", "ward__organization", "latest_observation")
+            .filter(pk=admission_id)
+            .first()
+        )
+        if admission is None:
+            return None
+        now = timezone.now()
+        row = selectors.board_row(admission, now=now) if admission.is_current else None
+        groups = [
+            ward_group(admission.ward_id),
+            *(ward_group(w) for w in extra_wards),
+            organization_group(admission.ward.organization_id),
+        ]
+        return groups, {
+            "type": event_type,
+            "at": now.isoformat(),
+            "ward": str(admission.ward_id),
+            "admission": str(admission.pk),
+            # None when the patient left the board (discharged).
+            "row": row,
+            "moved_from_ward": str(extra_wards[0]) if extra_wards else None,
+        }
+
+    return build
+
+
+def observation_event(event_type: str, observation: Observation) -> None:
+    publish_after_commit(_event(event_type, observation.admission_id))
+
+
+def admission_changed(admission: Admission, *, previous_ward_id: Any = None) -> None:
+    extra = (
+        (previous_ward_id,) if previous_ward_id and previous_ward_id != admission.ward_id else ()
+    )
+    publish_after_commit(_event("admission.changed", admission.pk, extra))
+
+
+def overdue_alert(admission_id: Any) -> None:
+    publish_after_commit(_event("alert.overdue", admission_id))

@@ -1,0 +1,432 @@
+"""Writes on patients, admissions and observations: validate, save, score, keep history,
+publish live events after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from careboard.core.problems import Conflict
+from careboard.organizations.models import Organization, Ward
+from careboard.patients import assessment, events
+from careboard.patients.models import (
+    Admission,
+    AdmissionMove,
+    DenguePhase,
+    Observation,
+    ObservationStatus,
+    Patient,
+    PhaseChange,
+    Protocol,
+)
+from careboard.users.models import User
+
+PATIENT_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "preferred_language",
+    "phone",
+    "email",
+)
+
+
+# Patients ----------------------------------------------------------------------------
+
+
+def patient_create(*, organization: Organization, **fields: Any) -> Patient:
+    patient = Patient(organization=organization, **fields)
+    _clean_patient(patient)
+    patient.save()
+    return patient
+
+
+def patient_update(*, patient: Patient, **fields: Any) -> Patient:
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    _clean_patient(patient)
+    patient.save()
+    return patient
+
+
+def _clean_patient(patient: Patient) -> None:
+    if patient.birth_date and patient.birth_date > timezone.localdate():
+        raise ValidationError({"birth_date": "The date of birth is in the future."})
+    clash = Patient.objects.filter(organization=patient.organization, mrn__iexact=patient.mrn)
+    if patient.pk:
+        clash = clash.exclude(pk=patient.pk)
+    if clash.exists():
+        raise ValidationError({"mrn": "Another patient has this hospital number."})
+    patient.full_clean(exclude=["organization"], validate_constraints=False)
+
+
+# Admissions --------------------------------------------------------------------------
+
+
+def admission_admit(
+    *,
+    patient: Patient,
+    ward: Ward,
+    by: User,
+    bed: str = "",
+    admitted_at: datetime | None = None,
+    protocol: str = Protocol.GENERAL,
+    pregnant: bool = False,
+    attending_physician: User | None = None,
+) -> Admission:
+    """Admit ``patient`` to ``ward``; a patient has at most one open admission."""
+    if ward.organization_id != patient.organization_id:
+        raise ValidationError({"ward": "The ward belongs to another organisation."})
+    if ward.archived:
+        raise ValidationError({"ward": "This ward is archived."})
+    admitted_at = admitted_at or timezone.now()
+    if admitted_at > timezone.now():
+        raise ValidationError({"admitted_at": "The admission time is in the future."})
+    with transaction.atomic():
+        # Lock the patient row: two nurses admitting the same patient at once get one 409.
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        if Admission.objects.current().filter(patient=patient).exists():
+            raise Conflict("This patient is already admitted; transfer or discharge first.")
+        admission = Admission(
+            patient=patient,
+            ward=ward,
+            bed=bed,
+            admitted_at=admitted_at,
+            protocol=protocol,
+            pregnant=pregnant,
+            attending_physician=attending_physician,
+            phase=DenguePhase.FEBRILE if protocol == Protocol.DENGUE else "",
+            # The first set of observations is due on admission.
+            next_due_at=admitted_at,
+        )
+        admission.full_clean(validate_constraints=False)
+        admission.save()
+        if admission.phase:
+            PhaseChange.objects.create(
+                admission=admission,
+                from_phase="",
+                to_phase=admission.phase,
+                note="Set on admission",
+                changed_at=admitted_at,
+                changed_by=by,
+            )
+        events.admission_changed(admission)
+    return admission
+
+
+def _require_open(admission: Admission) -> None:
+    if not admission.is_current:
+        raise Conflict("This admission is closed (the patient was discharged).")
+
+
+def admission_update(*, admission: Admission, by: User, **fields: Any) -> Admission:
+    """Edit plain details of an open admission (protocol, pregnancy, attending physician)."""
+    _require_open(admission)
+    rescore = False
+    for name, value in fields.items():
+        if getattr(admission, name) != value and name in ("protocol", "pregnant"):
+            rescore = True
+        setattr(admission, name, value)
+    if "protocol" in fields:
+        if admission.protocol == Protocol.DENGUE and not admission.phase:
+            admission.phase = DenguePhase.FEBRILE
+            PhaseChange.objects.create(
+                admission=admission,
+                to_phase=admission.phase,
+                note="Dengue protocol started",
+                changed_at=timezone.now(),
+                changed_by=by,
+            )
+        elif admission.protocol == Protocol.GENERAL:
+            admission.phase = ""
+    admission.full_clean(validate_constraints=False)
+    admission.save()
+    if rescore:
+        admission_rescore(admission=admission)
+    else:
+        admission_refresh(admission=admission)
+    return admission
+
+
+def admission_transfer(
+    *, admission: Admission, by: User, ward: Ward, bed: str = "", at: datetime | None = None
+) -> Admission:
+    """Move a patient to another ward and/or bed; each move is kept."""
+    _require_open(admission)
+    if ward.organization_id != admission.ward.organization_id:
+        raise ValidationError({"ward": "The ward belongs to another organisation."})
+    if ward.archived:
+        raise ValidationError({"ward": "This ward is archived."})
+    if ward.pk == admission.ward_id and bed == admission.bed:
+        raise ValidationError({"bed": "The patient is already in this bed."})
+    at = at or timezone.now()
+    if at > timezone.now() or at < admission.admitted_at:
+        raise ValidationError({"at": "The move must be between admission and now."})
+    old_ward = admission.ward
+    AdmissionMove.objects.create(
+        admission=admission,
+        from_ward=old_ward,
+        from_bed=admission.bed,
+        to_ward=ward,
+        to_bed=bed,
+        moved_at=at,
+        moved_by=by,
+    )
+    admission.ward = ward
+    admission.bed = bed
+    admission.save()
+    events.admission_changed(admission, previous_ward_id=old_ward.pk)
+    return admission
+
+
+def admission_discharge(
+    *, admission: Admission, by: User, outcome: str, at: datetime | None = None
+) -> Admission:
+    _require_open(admission)
+    at = at or timezone.now()
+    if at > timezone.now() or at < admission.admitted_at:
+        raise ValidationError({"discharged_at": "Discharge must be between admission and now."})
+    admission.discharged_at = at
+    admission.outcome = outcome
+    admission.full_clean(validate_constraints=False)
+    admission.save()
+    events.admission_changed(admission)
+    return admission
+
+
+def admission_set_spo2_scale(*, admission: Admission, by: User, scale: int) -> Admission:
+    """A physician's choice of SpO2 scale; applies to observations recorded from now on."""
+    _require_open(admission)
+    if scale not in (1, 2):
+        raise ValidationError({"spo2_scale": "The SpO2 scale is 1 or 2."})
+    admission.spo2_scale = scale
+    admission.spo2_scale_set_by = by
+    admission.spo2_scale_set_at = timezone.now()
+    admission.save()
+    events.admission_changed(admission)
+    return admission
+
+
+def admission_set_interval_override(
+    *, admission: Admission, by: User, minutes: int | None, reason: str = ""
+) -> Admission:
+    """Set (or clear, with ``minutes=None``) a physician's monitoring interval."""
+    _require_open(admission)
+    if minutes is not None and not reason.strip():
+        raise ValidationError({"interval_override_reason": "Give a reason for the override."})
+    admission.interval_override_minutes = minutes
+    admission.interval_override_reason = reason.strip() if minutes is not None else ""
+    admission.interval_override_by = by
+    admission.interval_override_at = timezone.now()
+    admission.save()
+    admission_refresh(admission=admission)
+    return admission
+
+
+def admission_set_phase(*, admission: Admission, by: User, phase: str, note: str = "") -> Admission:
+    """A physician sets the dengue phase; every change is kept with who and when."""
+    _require_open(admission)
+    if admission.protocol != Protocol.DENGUE:
+        raise ValidationError({"phase": "Only dengue admissions have a phase."})
+    if phase not in DenguePhase.values:
+        raise ValidationError({"phase": f"Unknown phase {phase!r}."})
+    if phase == admission.phase:
+        raise ValidationError({"phase": "The admission is already in this phase."})
+    PhaseChange.objects.create(
+        admission=admission,
+        from_phase=admission.phase,
+        to_phase=phase,
+        note=note,
+        changed_at=timezone.now(),
+        changed_by=by,
+    )
+    admission.phase = phase
+    admission.save()
+    admission_refresh(admission=admission)
+    return admission
+
+
+def admission_refresh(*, admission: Admission, publish: bool = True) -> Admission:
+    """Recompute the admission's latest observation, trend and next due time."""
+    latest_two = list(admission.observations.valid().order_by("-recorded_at", "-created_at")[:2])
+    latest = latest_two[0] if latest_two else None
+    admission.latest_observation = latest
+    admission.previous_news2_total = latest_two[1].news2_total if len(latest_two) > 1 else None
+    if latest is None:
+        admission.next_due_at = admission.admitted_at
+    else:
+        due = assessment.due_for(
+            admission=admission,
+            organization=admission.ward.organization,
+            recorded_at=latest.recorded_at,
+            band=latest.news2_band or None,
+            total=latest.news2_total,
+            complete=latest.news2_complete,
+        )
+        if admission.next_due_at != due.due_at:
+            admission.overdue_alerted_for = None
+        admission.next_due_at = due.due_at
+    admission.save(
+        update_fields=[
+            "latest_observation",
+            "previous_news2_total",
+            "next_due_at",
+            "overdue_alerted_for",
+            "updated_at",
+        ]
+    )
+    if publish:
+        events.admission_changed(admission)
+    return admission
+
+
+def admission_rescore(*, admission: Admission) -> int:
+    """Recompute every observation's stored scores in time order (then the admission)."""
+    count = 0
+    for observation in admission.observations.order_by("recorded_at", "created_at"):
+        result = assessment.assess(
+            admission=admission,
+            values=assessment.observation_values(observation),
+            recorded_at=observation.recorded_at,
+            spo2_scale=observation.spo2_scale,
+            exclude_id=observation.pk,
+        )
+        fields = result.model_fields()
+        changed = [name for name, value in fields.items() if getattr(observation, name) != value]
+        if changed:
+            for name in changed:
+                setattr(observation, name, fields[name])
+            observation.save(update_fields=[*changed, "updated_at"])
+            count += 1
+    admission_refresh(admission=admission)
+    return count
+
+
+# Observations ------------------------------------------------------------------------
+
+
+def _validate_time(admission: Admission, recorded_at: datetime) -> None:
+    if recorded_at > timezone.now() + _CLOCK_SKEW:
+        raise ValidationError({"recorded_at": "The time is in the future."})
+    if recorded_at < admission.admitted_at:
+        raise ValidationError({"recorded_at": "The time is before the admission."})
+    if admission.discharged_at and recorded_at > admission.discharged_at:
+        raise ValidationError({"recorded_at": "The time is after the discharge."})
+
+
+# A bedside device's clock may run a little ahead of the server's.
+_CLOCK_SKEW = timezone.timedelta(minutes=2)
+
+
+def observation_preview(
+    *, admission: Admission, values: dict[str, Any], recorded_at: datetime | None = None
+) -> assessment.Assessment:
+    """Score values without storing them (the form shows the score as the nurse types)."""
+    recorded_at = recorded_at or timezone.now()
+    return assessment.assess(
+        admission=admission,
+        values=values,
+        recorded_at=recorded_at,
+        spo2_scale=admission.spo2_scale,
+    )
+
+
+def observation_record(
+    *,
+    admission: Admission,
+    by: User,
+    values: dict[str, Any],
+    recorded_at: datetime | None = None,
+) -> Observation:
+    """Record one set of observations: score it, store it, update the board, publish."""
+    recorded_at = recorded_at or timezone.now()
+    _validate_time(admission, recorded_at)
+    if not any(values.get(name) not in (None, "", []) for name in assessment.VITAL_FIELDS):
+        raise ValidationError({"non_field_errors": "Record at least one value."})
+    with transaction.atomic():
+        Admission.objects.select_for_update().filter(pk=admission.pk).first()
+        result = assessment.assess(
+            admission=admission,
+            values=values,
+            recorded_at=recorded_at,
+            spo2_scale=admission.spo2_scale,
+        )
+        observation = Observation(
+            admission=admission,
+            recorded_at=recorded_at,
+            recorded_by=by,
+            spo2_scale=admission.spo2_scale,
+            **{name: values.get(name) for name in assessment.VITAL_FIELDS if name in values},
+            **result.model_fields(),
+        )
+        if observation.notes is None:
+            observation.notes = ""
+        if observation.consciousness is None:
+            observation.consciousness = ""
+        if observation.warning_signs is None:
+            observation.warning_signs = []
+        observation.full_clean(validate_constraints=False)
+        observation.save()
+        admission_refresh(admission=admission, publish=False)
+        events.observation_event("observation.recorded", observation)
+    return observation
+
+
+def observation_amend(
+    *, observation: Observation, by: User, changes: dict[str, Any], reason: str
+) -> Observation:
+    """Correct an observation. The old version stays in the history; scores are recomputed."""
+    if observation.status == ObservationStatus.ENTERED_IN_ERROR:
+        raise Conflict("An observation marked entered-in-error cannot be amended.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Give a reason for the amendment."})
+    admission = observation.admission
+    with transaction.atomic():
+        recorded_at = changes.pop("recorded_at", observation.recorded_at)
+        _validate_time(admission, recorded_at)
+        observation.recorded_at = recorded_at
+        for name, value in changes.items():
+            setattr(observation, name, value)
+        result = assessment.assess(
+            admission=admission,
+            values=assessment.observation_values(observation),
+            recorded_at=recorded_at,
+            spo2_scale=observation.spo2_scale,
+            exclude_id=observation.pk,
+        )
+        for name, value in result.model_fields().items():
+            setattr(observation, name, value)
+        observation.status = ObservationStatus.AMENDED
+        observation.status_reason = reason.strip()
+        observation.status_changed_at = timezone.now()
+        observation.status_changed_by = by
+        observation.full_clean(validate_constraints=False)
+        observation.save()
+        admission_refresh(admission=admission, publish=False)
+        events.observation_event("observation.amended", observation)
+    return observation
+
+
+def observation_mark_entered_in_error(
+    *, observation: Observation, by: User, reason: str
+) -> Observation:
+    """Mark a wrong entry; it stays in the record, struck out, and stops counting."""
+    if observation.status == ObservationStatus.ENTERED_IN_ERROR:
+        raise Conflict("This observation is already marked entered-in-error.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Give a reason."})
+    with transaction.atomic():
+        observation.status = ObservationStatus.ENTERED_IN_ERROR
+        observation.status_reason = reason.strip()
+        observation.status_changed_at = timezone.now()
+        observation.status_changed_by = by
+        observation.save()
+        admission_refresh(admission=observation.admission, publish=False)
+        events.observation_event("observation.amended", observation)
+    return observation

@@ -1,0 +1,105 @@
+"""The board's websocket: authenticate, check access with the same helpers as the API,
+join groups, forward events. It never writes to the database."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from careboard.organizations import access
+from careboard.organizations.models import Organization, Ward
+from careboard.organizations.roles import Capability
+from careboard.realtime.publish import organization_group, ward_group
+
+# Close codes in the private range (4000-4999): 4401 = not authenticated.
+CLOSE_UNAUTHENTICATED = 4401
+
+
+@database_sync_to_async
+def _ward_visible(user: Any, ward_id: str) -> bool:
+    try:
+        access.get_for_user(
+            Ward.objects.all(), user, capability=Capability.PATIENT_VIEW, pk=uuid.UUID(ward_id)
+        )
+    except (Http404, ValueError, TypeError):
+        return False
+    return True
+
+
+@database_sync_to_async
+def _organization_visible(user: Any, organization_id: str) -> bool:
+    try:
+        access.get_for_user(
+            Organization.objects.all(),
+            user,
+            capability=Capability.PATIENT_VIEW,
+            org_field="pk",
+            pk=uuid.UUID(organization_id),
+        )
+    except (Http404, ValueError, TypeError):
+        return False
+    return True
+
+
+class BoardConsumer(AsyncJsonWebsocketConsumer):
+    """Client messages: ``{"action": "subscribe" | "unsubscribe", "ward": id}`` or
+    ``{"action": ..., "organization": id}`` (every ward of it, for the critical list);
+    ``{"action": "ping"}``. Server messages: ``subscribed``, ``unsubscribed``, ``error``,
+    ``pong`` and the events (``observation.recorded``, ``observation.amended``,
+    ``admission.changed``, ``alert.overdue``)."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.groups_joined: set[str] = set()
+        subprotocol = "bearer" if self.scope.get("auth") == "token" else None
+        await self.accept(subprotocol=subprotocol)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", set()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "detail": "Send a JSON object."})
+            return
+        action = content.get("action")
+        if action == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        if action not in ("subscribe", "unsubscribe"):
+            await self.send_json({"type": "error", "detail": "Unknown action."})
+            return
+        user = self.scope["user"]
+        if "ward" in content:
+            target, key = str(content["ward"]), "ward"
+            visible = await _ward_visible(user, target)
+            group = ward_group(target)
+        elif "organization" in content:
+            target, key = str(content["organization"]), "organization"
+            visible = await _organization_visible(user, target)
+            group = organization_group(target)
+        else:
+            await self.send_json({"type": "error", "detail": "Name a ward or organization."})
+            return
+        if not visible:
+            # The same answer for "does not exist" and "not yours".
+            await self.send_json({"type": "error", key: target, "detail": "Not found."})
+            return
+        if action == "subscribe":
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.add(group)
+            await self.send_json({"type": "subscribed", key: target})
+        else:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.groups_joined.discard(group)
+            await self.send_json({"type": "unsubscribed", key: target})
+
+    async def careboard_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])

@@ -1,0 +1,49 @@
+"""The one helper services use to publish live events: sent after the transaction commits,
+so a rolled-back write never produces an event."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def ward_group(ward_id: Any) -> str:
+    return f"ward.{ward_id}"
+
+
+def organization_group(organization_id: Any) -> str:
+    return f"org.{organization_id}"
+
+
+def send_now(groups: Iterable[str], event: dict[str, Any]) -> None:
+    """Send ``event`` to every group at once (call only after commit)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "careboard.event", "event": event}
+    for group in dict.fromkeys(groups):
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:  # a broken channel layer must not fail the clinical write
+            logger.exception("could not publish %s to %s", event.get("type"), group)
+
+
+def publish_after_commit(build: Callable[[], tuple[list[str], dict[str, Any]] | None]) -> None:
+    """Schedule ``build`` to run after commit; it returns (groups, event) or None to skip.
+
+    Building after commit reads what was committed, never a half-written state.
+    """
+
+    def run() -> None:
+        built = build()
+        if built is not None:
+            send_now(*built)
+
+    transaction.on_commit(run)
