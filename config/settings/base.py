@@ -286,6 +286,9 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Careboard"
 MFA_RECOVERY_CODE_COUNT = 10
+MFA_ADAPTER = "careboard.users.mfa.MFAAdapter"
+# A Fernet key for TOTP secrets at rest; derived from SECRET_KEY when empty.
+MFA_ENCRYPTION_KEY = env("MFA_ENCRYPTION_KEY", default="")
 
 # Django REST Framework
 # ------------------------------------------------------------------------------

@@ -67,8 +67,9 @@ class MembershipSerializer(serializers.ModelSerializer[Membership]):
 
 
 class InvitationSerializer(serializers.ModelSerializer[Invitation]):
+    # Any member's organisation resolves, so that a non-admin gets 403 (role), not 400.
     organization = ScopedPrimaryKeyRelatedField(
-        capability=Capability.INVITATION_MANAGE,
+        capability=Capability.ORGANIZATION_VIEW,
         org_field="pk",
         queryset=Organization.objects.all(),
     )

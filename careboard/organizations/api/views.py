@@ -87,7 +87,8 @@ class MembershipViewSet(
 
     def perform_update(self, serializer: MembershipSerializer) -> None:
         services.membership_set_role(
-            membership=serializer.instance, role=serializer.validated_data["role"]
+            membership=serializer.instance,
+            role=serializer.validated_data.get("role", serializer.instance.role),
         )
 
     def perform_destroy(self, instance: Membership) -> None:
