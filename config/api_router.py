@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from careboard.organizations.api import views as org_views
+from careboard.patients.api import history_views
 from careboard.patients.api import views as patient_views
 from careboard.users.api import views as user_views
 
@@ -40,5 +41,17 @@ urlpatterns = [
     ),
     path("wards/<uuid:ward_id>/board/", patient_views.WardBoardView.as_view(), name="ward-board"),
     path("board/critical/", patient_views.CriticalListView.as_view(), name="board-critical"),
+    path(
+        "admissions/<uuid:admission_id>/series/",
+        history_views.AdmissionSeriesView.as_view(),
+        name="admission-series",
+    ),
+    path(
+        "patients/<uuid:patient_id>/timeline/",
+        history_views.PatientTimelineView.as_view(),
+        name="patient-timeline",
+    ),
+    # The program builder and the patient portal keep their own routes.
+    path("", include("careboard.builder.api.urls")),
     *router.urls,
 ]

@@ -33,6 +33,11 @@ class Capability(StrEnum):
     ADMISSION_WRITE = "admission.write"
     ADMISSION_CLINICAL = "admission.clinical"
     OBSERVATION_RECORD = "observation.record"
+    EXERCISE_VIEW = "exercise.view"
+    EXERCISE_MANAGE = "exercise.manage"
+    PROGRAM_VIEW = "program.view"
+    PROGRAM_WRITE = "program.write"
+    ASSIGNMENT_WRITE = "assignment.write"
 
 
 _ALL = frozenset(Role)
@@ -56,6 +61,13 @@ RULES: dict[Capability, frozenset[Role]] = {
     # Medical decisions on an admission: SpO2 scale 2, dengue phase, interval override.
     Capability.ADMISSION_CLINICAL: frozenset({Role.PHYSICIAN}),
     Capability.OBSERVATION_RECORD: frozenset({Role.PHYSICIAN, Role.NURSE}),
+    Capability.EXERCISE_VIEW: _ALL,
+    # The organisation's own library; the shared global library is read-only to everyone.
+    Capability.EXERCISE_MANAGE: frozenset({Role.ADMIN, Role.THERAPIST}),
+    Capability.PROGRAM_VIEW: _ALL,
+    # Therapists build programs; physicians prescribe them too (e.g. post-operative).
+    Capability.PROGRAM_WRITE: frozenset({Role.THERAPIST, Role.PHYSICIAN}),
+    Capability.ASSIGNMENT_WRITE: frozenset({Role.THERAPIST, Role.PHYSICIAN}),
 }
 
 

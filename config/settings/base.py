@@ -105,6 +105,7 @@ LOCAL_APPS = [
     "careboard.organizations",
     "careboard.patients",
     "careboard.realtime",
+    "careboard.builder",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

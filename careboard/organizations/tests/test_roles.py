@@ -22,6 +22,11 @@ MATRIX: dict[Capability, tuple[bool, bool, bool, bool, bool]] = {
     Capability.ADMISSION_WRITE:     (False, True,     True,  False,    False),
     Capability.ADMISSION_CLINICAL:  (False, True,     False, False,    False),
     Capability.OBSERVATION_RECORD:  (False, True,     True,  False,    False),
+    Capability.EXERCISE_VIEW:       (True,  True,     True,  True,     True),
+    Capability.EXERCISE_MANAGE:     (True,  False,    False, True,     False),
+    Capability.PROGRAM_VIEW:        (True,  True,     True,  True,     True),
+    Capability.PROGRAM_WRITE:       (False, True,     False, True,     False),
+    Capability.ASSIGNMENT_WRITE:    (False, True,     False, True,     False),
 }  # fmt: skip
 
 
