@@ -31,3 +31,35 @@ def test_readyz_is_503_naming_the_database_when_it_is_unreachable(client, monkey
     body = response.json()
     assert body["checks"]["database"] == "unavailable"
     assert "database" in body["detail"]
+
+
+def test_readyz_is_503_when_the_database_server_is_really_unreachable():
+    """No mock: a process whose DATABASE_URL points at a closed port."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "from django.test import Client\n"
+        "r = Client().get('/readyz')\n"
+        "print(r.status_code, r['Content-Type'], r.json()['checks'])\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/careboard?connect_timeout=2",
+    }
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "503 application/problem+json {'database': 'unavailable'}"
+    )
