@@ -32,7 +32,7 @@ demo: migrate
 
 run: demo
 	@$(PY) manage.py demo --print-logins
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -1,7 +1,7 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels.
+"""ASGI entry point: HTTP through Django, websockets through Channels, and the in-process
+overdue sweep on the server's lifespan.
 
-Feature apps add their websocket routes to ``websocket_urlpatterns`` in
-``careboard/realtime/routing.py`` when it exists.
+Websocket routes live in ``careboard/realtime/routing.py``.
 """
 
 from __future__ import annotations
@@ -15,15 +15,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from config.websocket import TokenOrSessionAuthMiddleware, websocket_urlpatterns  # noqa: E402
+from config.lifespan import OverdueSweepLifespan  # noqa: E402
+from config.websocket import (  # noqa: E402
+    OriginValidator,
+    TokenOrSessionAuthMiddleware,
+    websocket_urlpatterns,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": OriginValidator(
             TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))
         ),
+        "lifespan": OverdueSweepLifespan(),
     }
 )

@@ -12,6 +12,7 @@ from typing import Any
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from channels.security.websocket import OriginValidator as ChannelsOriginValidator
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -42,6 +43,24 @@ class _BearerSubprotocolMiddleware(BaseMiddleware):
         if len(protocols) >= 2 and protocols[0].lower() == "bearer":
             scope = dict(scope, user=await _user_for_token(protocols[1]), auth="token")
         return await super().__call__(scope, receive, send)
+
+
+class _AllowedHostsOrNoOrigin(ChannelsOriginValidator):
+    """Browsers always send Origin, and it must be one of ALLOWED_HOSTS (no cross-site use of
+    the session cookie). Programs using a bearer token usually send none: allowed, since
+    they authenticate with the token, not with an ambient cookie."""
+
+    def valid_origin(self, parsed_origin: Any) -> bool:
+        return parsed_origin is None or super().valid_origin(parsed_origin)
+
+
+def OriginValidator(inner: Any) -> Any:  # noqa: N802  (reads like a class)
+    from django.conf import settings
+
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:
+        allowed = ["localhost", "127.0.0.1", "[::1]"]
+    return _AllowedHostsOrNoOrigin(inner, allowed)
 
 
 def TokenOrSessionAuthMiddleware(inner: Any) -> Any:  # noqa: N802  (reads like a class)

@@ -14,6 +14,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -63,7 +64,8 @@ class Patient(models.Model):
     class Meta:
         ordering = ("family_name", "given_name", "mrn")
         constraints = [
-            models.UniqueConstraint(fields=["organization", "mrn"], name="patient_unique_mrn"),
+            # "h-1001" and "H-1001" are one hospital number.
+            models.UniqueConstraint("organization", Lower("mrn"), name="patient_unique_mrn_ci"),
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="patient_sex_valid"),
         ]
         indexes = [models.Index(fields=["organization", "family_name", "given_name"])]

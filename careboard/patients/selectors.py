@@ -1,4 +1,4 @@
-"""Non-trivial reads: the ward board, the critical list, time series and the timeline.
+"""Non-trivial reads: the ward board, the critical list and the fluid balance.
 
 Board and critical list are one query over admissions each (the admission carries a pointer
 to its latest observation and its next due time), whatever the number of beds.
@@ -7,7 +7,7 @@ to its latest observation and its next due time), whatever the number of beds.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -106,12 +106,15 @@ def board_row(admission: Admission, *, now: datetime) -> dict[str, Any]:
     }
 
 
-def _sort_key(row: dict[str, Any]) -> tuple[int, int, int]:
+def _sort_key(row: dict[str, Any]) -> tuple[int, int, int, str, str]:
     latest = row["latest"] or {}
     return (
         -scoring.band_rank(latest.get("news2_band")),
         -(latest.get("news2_total") or 0),
         -row["overdue_minutes"],
+        # Ties: a stable order a nurse can follow, by bed then name.
+        row["bed"],
+        row["patient"]["family_name"],
     )
 
 
@@ -146,7 +149,8 @@ def critical_q(now: datetime) -> Q:
         | Q(latest_observation__news2_single_3=True)
         | Q(latest_observation__dengue_class__in=["with_warning_signs", "severe"])
         | Q(phase=DenguePhase.CRITICAL)
-        | Q(next_due_at__lt=now)
+        # Overdue as the board counts it: at least one whole minute past due.
+        | Q(next_due_at__lte=now - timedelta(minutes=1))
     )
 
 

@@ -3,11 +3,12 @@ publish live events after commit."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import copy
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careboard.core.problems import Conflict
@@ -40,33 +41,66 @@ PATIENT_FIELDS = (
 # Patients ----------------------------------------------------------------------------
 
 
-def patient_create(*, organization: Organization, **fields: Any) -> Patient:
+def recorded_by(instance: Any, user: User | None) -> None:
+    """Name the user in the history row the next save writes.
+
+    The history middleware does this for web requests; services also run from commands,
+    workers and the demo loader, where only the caller knows who acted.
+    """
+    if user is not None:
+        instance._history_user = user
+
+
+def latest_possible_today() -> date:
+    """Today where the calendar is furthest ahead (UTC+14): no real birth date is later."""
+    return (timezone.now() + timedelta(hours=14)).date()
+
+
+_MRN_TAKEN = "Another patient has this hospital number."
+
+
+def _save_patient(patient: Patient) -> None:
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:
+        # Two registrations of one MRN at once: the constraint decides; answer like the check.
+        raise ValidationError({"mrn": _MRN_TAKEN}) from exc
+
+
+def patient_create(*, organization: Organization, by: User | None = None, **fields: Any) -> Patient:
     patient = Patient(organization=organization, **fields)
     _clean_patient(patient)
-    patient.save()
+    recorded_by(patient, by)
+    _save_patient(patient)
     return patient
 
 
-def patient_update(*, patient: Patient, **fields: Any) -> Patient:
+def patient_update(*, patient: Patient, by: User | None = None, **fields: Any) -> Patient:
     for name, value in fields.items():
         setattr(patient, name, value)
     _clean_patient(patient)
-    patient.save()
+    recorded_by(patient, by)
+    _save_patient(patient)
     return patient
 
 
 def _clean_patient(patient: Patient) -> None:
-    if patient.birth_date and patient.birth_date > timezone.localdate():
+    if patient.birth_date and patient.birth_date > latest_possible_today():
         raise ValidationError({"birth_date": "The date of birth is in the future."})
     clash = Patient.objects.filter(organization=patient.organization, mrn__iexact=patient.mrn)
     if patient.pk:
         clash = clash.exclude(pk=patient.pk)
     if clash.exists():
-        raise ValidationError({"mrn": "Another patient has this hospital number."})
+        raise ValidationError({"mrn": _MRN_TAKEN})
     patient.full_clean(exclude=["organization"], validate_constraints=False)
 
 
 # Admissions --------------------------------------------------------------------------
+#
+# Edits of an admission save only the columns they change: the request's copy of the
+# admission may predate an observation recorded meanwhile, and a full save would put the
+# board's pointers (latest observation, next due, overdue alert) back to that older state.
 
 
 def admission_admit(
@@ -106,6 +140,7 @@ def admission_admit(
             next_due_at=admitted_at,
         )
         admission.full_clean(validate_constraints=False)
+        recorded_by(admission, by)
         admission.save()
         if admission.phase:
             PhaseChange.objects.create(
@@ -133,24 +168,26 @@ def admission_update(*, admission: Admission, by: User, **fields: Any) -> Admiss
         if getattr(admission, name) != value and name in ("protocol", "pregnant"):
             rescore = True
         setattr(admission, name, value)
-    if "protocol" in fields:
-        if admission.protocol == Protocol.DENGUE and not admission.phase:
-            admission.phase = DenguePhase.FEBRILE
-            PhaseChange.objects.create(
-                admission=admission,
-                to_phase=admission.phase,
-                note="Dengue protocol started",
-                changed_at=timezone.now(),
-                changed_by=by,
-            )
-        elif admission.protocol == Protocol.GENERAL:
-            admission.phase = ""
-    admission.full_clean(validate_constraints=False)
-    admission.save()
-    if rescore:
-        admission_rescore(admission=admission)
-    else:
-        admission_refresh(admission=admission)
+    with transaction.atomic():
+        if "protocol" in fields:
+            if admission.protocol == Protocol.DENGUE and not admission.phase:
+                admission.phase = DenguePhase.FEBRILE
+                PhaseChange.objects.create(
+                    admission=admission,
+                    to_phase=admission.phase,
+                    note="Dengue protocol started",
+                    changed_at=timezone.now(),
+                    changed_by=by,
+                )
+            elif admission.protocol == Protocol.GENERAL:
+                admission.phase = ""
+        admission.full_clean(validate_constraints=False)
+        recorded_by(admission, by)
+        admission.save(update_fields=[*fields, "phase", "updated_at"])
+        if rescore:
+            admission_rescore(admission=admission)
+        else:
+            admission_refresh(admission=admission)
     return admission
 
 
@@ -169,34 +206,51 @@ def admission_transfer(
     if at > timezone.now() or at < admission.admitted_at:
         raise ValidationError({"at": "The move must be between admission and now."})
     old_ward = admission.ward
-    AdmissionMove.objects.create(
-        admission=admission,
-        from_ward=old_ward,
-        from_bed=admission.bed,
-        to_ward=ward,
-        to_bed=bed,
-        moved_at=at,
-        moved_by=by,
-    )
-    admission.ward = ward
-    admission.bed = bed
-    admission.save()
-    events.admission_changed(admission, previous_ward_id=old_ward.pk)
+    with transaction.atomic():
+        AdmissionMove.objects.create(
+            admission=admission,
+            from_ward=old_ward,
+            from_bed=admission.bed,
+            to_ward=ward,
+            to_bed=bed,
+            moved_at=at,
+            moved_by=by,
+        )
+        admission.ward = ward
+        admission.bed = bed
+        recorded_by(admission, by)
+        admission.save(update_fields=["ward", "bed", "updated_at"])
+        events.admission_changed(admission, previous_ward_id=old_ward.pk)
     return admission
 
 
 def admission_discharge(
     *, admission: Admission, by: User, outcome: str, at: datetime | None = None
 ) -> Admission:
-    _require_open(admission)
     at = at or timezone.now()
-    if at > timezone.now() or at < admission.admitted_at:
-        raise ValidationError({"discharged_at": "Discharge must be between admission and now."})
-    admission.discharged_at = at
-    admission.outcome = outcome
-    admission.full_clean(validate_constraints=False)
-    admission.save()
-    events.admission_changed(admission)
+    with transaction.atomic():
+        # The same lock as observation_record: a set being recorded either lands before
+        # the discharge or is refused after it.
+        Admission.objects.select_for_update().filter(pk=admission.pk).first()
+        admission.refresh_from_db()
+        _require_open(admission)
+        if at > timezone.now() or at < admission.admitted_at:
+            raise ValidationError({"discharged_at": "Discharge must be between admission and now."})
+        # Recording refuses times after the discharge; a back-dated discharge must not
+        # leave observations or moves behind it either.
+        if (
+            admission.observations.valid().filter(recorded_at__gt=at).exists()
+            or admission.moves.filter(moved_at__gt=at).exists()
+        ):
+            raise ValidationError(
+                {"discharged_at": "The patient was observed or moved after this time."}
+            )
+        admission.discharged_at = at
+        admission.outcome = outcome
+        admission.full_clean(validate_constraints=False)
+        recorded_by(admission, by)
+        admission.save(update_fields=["discharged_at", "outcome", "updated_at"])
+        events.admission_changed(admission)
     return admission
 
 
@@ -208,7 +262,10 @@ def admission_set_spo2_scale(*, admission: Admission, by: User, scale: int) -> A
     admission.spo2_scale = scale
     admission.spo2_scale_set_by = by
     admission.spo2_scale_set_at = timezone.now()
-    admission.save()
+    recorded_by(admission, by)
+    admission.save(
+        update_fields=["spo2_scale", "spo2_scale_set_by", "spo2_scale_set_at", "updated_at"]
+    )
     events.admission_changed(admission)
     return admission
 
@@ -224,7 +281,16 @@ def admission_set_interval_override(
     admission.interval_override_reason = reason.strip() if minutes is not None else ""
     admission.interval_override_by = by
     admission.interval_override_at = timezone.now()
-    admission.save()
+    recorded_by(admission, by)
+    admission.save(
+        update_fields=[
+            "interval_override_minutes",
+            "interval_override_reason",
+            "interval_override_by",
+            "interval_override_at",
+            "updated_at",
+        ]
+    )
     admission_refresh(admission=admission)
     return admission
 
@@ -238,17 +304,19 @@ def admission_set_phase(*, admission: Admission, by: User, phase: str, note: str
         raise ValidationError({"phase": f"Unknown phase {phase!r}."})
     if phase == admission.phase:
         raise ValidationError({"phase": "The admission is already in this phase."})
-    PhaseChange.objects.create(
-        admission=admission,
-        from_phase=admission.phase,
-        to_phase=phase,
-        note=note,
-        changed_at=timezone.now(),
-        changed_by=by,
-    )
-    admission.phase = phase
-    admission.save()
-    admission_refresh(admission=admission)
+    with transaction.atomic():
+        PhaseChange.objects.create(
+            admission=admission,
+            from_phase=admission.phase,
+            to_phase=phase,
+            note=note,
+            changed_at=timezone.now(),
+            changed_by=by,
+        )
+        admission.phase = phase
+        recorded_by(admission, by)
+        admission.save(update_fields=["phase", "updated_at"])
+        admission_refresh(admission=admission)
     return admission
 
 
@@ -269,29 +337,47 @@ def admission_refresh(*, admission: Admission, publish: bool = True) -> Admissio
             total=latest.news2_total,
             complete=latest.news2_complete,
         )
-        if admission.next_due_at != due.due_at:
-            admission.overdue_alerted_for = None
         admission.next_due_at = due.due_at
-    admission.save(
-        update_fields=[
-            "latest_observation",
-            "previous_news2_total",
-            "next_due_at",
-            "overdue_alerted_for",
-            "updated_at",
-        ]
+    changes: dict[str, Any] = {
+        "latest_observation": latest,
+        "previous_news2_total": admission.previous_news2_total,
+        "next_due_at": admission.next_due_at,
+    }
+    # A new due time opens a new overdue period. Otherwise the sweep's mark is left alone:
+    # this copy of the admission may predate it, and writing it back would alert twice.
+    Admission.objects.filter(pk=admission.pk).exclude(next_due_at=admission.next_due_at).update(
+        overdue_alerted_for=None
     )
+    # Derived bookkeeping, not a change anyone made: an UPDATE without a history row.
+    Admission.objects.filter(pk=admission.pk).update(**changes)
     if publish:
         events.admission_changed(admission)
     return admission
 
 
+def _as_it_was(admission: Admission, at: datetime, phases: list[PhaseChange]) -> Admission:
+    """The admission's phase and interval override as they stood at ``at``, so that a
+    rescore does not rewrite history with today's clinical decisions."""
+    then = copy.copy(admission)
+    earlier = [change for change in phases if change.changed_at <= at]
+    if earlier:
+        then.phase = earlier[-1].to_phase
+    elif phases:
+        then.phase = phases[0].from_phase
+    past = admission.history.filter(history_date__lte=at).order_by("-history_date").first()
+    if past is not None:
+        then.interval_override_minutes = past.interval_override_minutes
+    return then
+
+
 def admission_rescore(*, admission: Admission) -> int:
-    """Recompute every observation's stored scores in time order (then the admission)."""
+    """Recompute every observation's stored scores in time order (then the admission),
+    each in the context the admission had when it was recorded."""
     count = 0
+    phases = list(admission.phase_changes.order_by("changed_at"))
     for observation in admission.observations.order_by("recorded_at", "created_at"):
         result = assessment.assess(
-            admission=admission,
+            admission=_as_it_was(admission, observation.recorded_at, phases),
             values=assessment.observation_values(observation),
             recorded_at=observation.recorded_at,
             spo2_scale=observation.spo2_scale,
@@ -321,14 +407,19 @@ def _validate_time(admission: Admission, recorded_at: datetime) -> None:
 
 
 # A bedside device's clock may run a little ahead of the server's.
-_CLOCK_SKEW = timezone.timedelta(minutes=2)
+_CLOCK_SKEW = timedelta(minutes=2)
 
 
 def observation_preview(
     *, admission: Admission, values: dict[str, Any], recorded_at: datetime | None = None
 ) -> assessment.Assessment:
-    """Score values without storing them (the form shows the score as the nurse types)."""
+    """Score values without storing them (the form shows the score as the nurse types).
+
+    Refuses what ``observation_record`` would refuse, so a preview never shows a score
+    that recording the same set would not give."""
+    _require_open(admission)
     recorded_at = recorded_at or timezone.now()
+    _validate_time(admission, recorded_at)
     return assessment.assess(
         admission=admission,
         values=values,
@@ -346,11 +437,15 @@ def observation_record(
 ) -> Observation:
     """Record one set of observations: score it, store it, update the board, publish."""
     recorded_at = recorded_at or timezone.now()
-    _validate_time(admission, recorded_at)
     if not any(values.get(name) not in (None, "", []) for name in assessment.VITAL_FIELDS):
         raise ValidationError({"non_field_errors": "Record at least one value."})
     with transaction.atomic():
+        # Lock the admission and read it again under the lock: a discharge, SpO2 scale,
+        # phase or override saved while this request was on its way must apply to it.
         Admission.objects.select_for_update().filter(pk=admission.pk).first()
+        admission.refresh_from_db()
+        _require_open(admission)
+        _validate_time(admission, recorded_at)
         result = assessment.assess(
             admission=admission,
             values=values,
@@ -372,6 +467,7 @@ def observation_record(
         if observation.warning_signs is None:
             observation.warning_signs = []
         observation.full_clean(validate_constraints=False)
+        recorded_by(observation, by)
         observation.save()
         admission_refresh(admission=admission, publish=False)
         events.observation_event("observation.recorded", observation)
@@ -407,6 +503,7 @@ def observation_amend(
         observation.status_changed_at = timezone.now()
         observation.status_changed_by = by
         observation.full_clean(validate_constraints=False)
+        recorded_by(observation, by)
         observation.save()
         admission_refresh(admission=admission, publish=False)
         events.observation_event("observation.amended", observation)
@@ -426,6 +523,7 @@ def observation_mark_entered_in_error(
         observation.status_reason = reason.strip()
         observation.status_changed_at = timezone.now()
         observation.status_changed_by = by
+        recorded_by(observation, by)
         observation.save()
         admission_refresh(admission=observation.admission, publish=False)
         events.observation_event("observation.amended", observation)

@@ -3,6 +3,7 @@ join groups, forward events. It never writes to the database."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -21,6 +22,9 @@ CLOSE_UNAUTHENTICATED = 4401
 
 @database_sync_to_async
 def _ward_visible(user: Any, ward_id: str) -> bool:
+    # A connection lives for hours: read the memberships again for every subscription, so
+    # a user removed from an organisation cannot subscribe to its wards any more.
+    access.forget_roles(user)
     try:
         access.get_for_user(
             Ward.objects.all(), user, capability=Capability.PATIENT_VIEW, pk=uuid.UUID(ward_id)
@@ -32,6 +36,7 @@ def _ward_visible(user: Any, ward_id: str) -> bool:
 
 @database_sync_to_async
 def _organization_visible(user: Any, organization_id: str) -> bool:
+    access.forget_roles(user)
     try:
         access.get_for_user(
             Organization.objects.all(),
@@ -53,17 +58,39 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
     ``admission.changed``, ``alert.overdue``)."""
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
         self.groups_joined: set[str] = set()
+        # A client that offered the bearer subprotocol must get it back, or the browser
+        # fails the handshake before it can read any close code.
         subprotocol = "bearer" if self.scope.get("auth") == "token" else None
         await self.accept(subprotocol=subprotocol)
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            # Accept, then close: a close before the handshake completes reaches the client
+            # as a bare HTTP 403 (close code 1006 in a browser), and the client could not
+            # tell "log in again" from a network failure.
+            await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return  # closing (see connect): answer nothing
+        if text_data is None:
+            await self.send_json({"type": "error", "detail": "Send a JSON object."})
+            return
+        await super().receive(text_data=text_data, **kwargs)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None  # answered by receive_json like any other non-object
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):

@@ -23,15 +23,23 @@ def organization_group(organization_id: Any) -> str:
 
 
 def send_now(groups: Iterable[str], event: dict[str, Any]) -> None:
-    """Send ``event`` to every group at once (call only after commit)."""
+    """Send ``event`` to every group at once (call only after commit, from sync code)."""
     layer = get_channel_layer()
     if layer is None:
         return
+    try:
+        # One event loop (and, with Redis, one connection) for all the groups, not one each.
+        async_to_sync(_send_all)(layer, list(dict.fromkeys(groups)), event)
+    except Exception:  # a broken channel layer must not fail the clinical write
+        logger.exception("could not publish %s", event.get("type"))
+
+
+async def _send_all(layer: Any, groups: list[str], event: dict[str, Any]) -> None:
     message = {"type": "careboard.event", "event": event}
-    for group in dict.fromkeys(groups):
+    for group in groups:
         try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:  # a broken channel layer must not fail the clinical write
+            await layer.group_send(group, message)
+        except Exception:  # one unreachable group must not keep the event from the others
             logger.exception("could not publish %s to %s", event.get("type"), group)
 
 

@@ -61,7 +61,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default="careboard")},
+            "CONFIG": {
+                # redis-py's default 5 s socket timeout drops every websocket that has been
+                # quiet for 5 s (channels_redis waits on Redis longer than that): no timeout.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "prefix": env("CHANNEL_PREFIX", default="careboard"),
+            },
         }
     }
 else:
@@ -342,15 +347,29 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DenguePhaseEnum": "careboard.patients.models.DenguePhase",
         "RoleEnum": "careboard.organizations.roles.Role",
+        "AssignmentStatusEnum": "careboard.builder.models.AssignmentStatus",
+        "ProgramStatusEnum": "careboard.builder.models.ProgramStatus",
+        "ProgressionFieldEnum": "careboard.builder.models.ProgressionField",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
 # Careboard
 # ------------------------------------------------------------------------------
+# The overdue sweep (alert.overdue once per overdue period) runs inside the ASGI server
+# every this many seconds; 0 turns it off (when a worker runs `manage.py sweep_overdue`).
+OVERDUE_SWEEP_SECONDS = env.float("OVERDUE_SWEEP_SECONDS", default=60.0)
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+# Program builder: a patient with no log for this many days is flagged to the therapist.
+ADHERENCE_INACTIVE_DAYS = env.int("ADHERENCE_INACTIVE_DAYS", default=3)
+# Portal links last until this many days after the program's end date (for late logs), or
+# PORTAL_TOKEN_DAYS from issue when the program has no end date.
+PORTAL_TOKEN_GRACE_DAYS = env.int("PORTAL_TOKEN_GRACE_DAYS", default=7)
+PORTAL_TOKEN_DAYS = env.int("PORTAL_TOKEN_DAYS", default=180)
+# The front end's portal page the patient's link points to; empty: /portal/ on this host.
+PORTAL_URL = env("PORTAL_URL", default="")
 # Printed by `make run`; the demo personas only. Production never loads demo data.
 DEMO_PASSWORD = "careboard-demo"  # noqa: S105
 CSRF_FAILURE_VIEW = "careboard.core.errors.csrf_failure"

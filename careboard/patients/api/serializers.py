@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -12,7 +13,7 @@ from rest_framework import serializers
 
 from careboard.organizations.api.scoping import ScopedPrimaryKeyRelatedField
 from careboard.organizations.models import Organization, Ward
-from careboard.organizations.roles import Capability
+from careboard.organizations.roles import Capability, Role
 from careboard.patients.models import (
     Admission,
     AdmissionMove,
@@ -29,8 +30,10 @@ from careboard.users.models import User
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
+    # Scoped to what the caller sees; whether their role may write there is the view's
+    # check (403), so a viewer is not told that their own organisation "does not exist".
     organization = ScopedPrimaryKeyRelatedField(
-        capability=Capability.PATIENT_WRITE,
+        capability=Capability.PATIENT_VIEW,
         org_field="pk",
         queryset=Organization.objects.all(),
         required=False,
@@ -154,15 +157,25 @@ class AdmissionSerializer(serializers.ModelSerializer[Admission]):
         validators: list[Any] = []
 
     def validate_attending_physician(self, user: User | None) -> User | None:
-        if user is None:
-            return None
         ward = self.initial_data.get("ward") if isinstance(self.initial_data, dict) else None
         org_id = self.instance.ward.organization_id if self.instance else None
         if org_id is None and ward:
-            org_id = Ward.objects.filter(pk=ward).values_list("organization_id", flat=True).first()
-        if not user.memberships.filter(organization_id=org_id, role="physician").exists():
-            raise serializers.ValidationError("Choose a physician of this organisation.")
-        return user
+            try:
+                org_id = (
+                    Ward.objects.filter(pk=ward).values_list("organization_id", flat=True).first()
+                )
+            except DjangoValidationError:  # not a UUID: the ward field reports it
+                org_id = None
+        return _physician_of(user, org_id)
+
+
+def _physician_of(user: User | None, organization_id: Any) -> User | None:
+    """``user`` if they are a physician of the organisation (None stays None)."""
+    if user is None:
+        return None
+    if not user.memberships.filter(organization_id=organization_id, role=Role.PHYSICIAN).exists():
+        raise serializers.ValidationError("Choose a physician of this organisation.")
+    return user
 
 
 class AdmissionUpdateSerializer(serializers.Serializer):
@@ -182,6 +195,10 @@ class AdmissionUpdateSerializer(serializers.Serializer):
     )
 
     CLINICAL_FIELDS = ("spo2_scale", "interval_override_minutes", "interval_override_reason")
+
+    def validate_attending_physician(self, user: User | None) -> User | None:
+        admission: Admission = self.context["admission"]
+        return _physician_of(user, admission.ward.organization_id)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs:
@@ -258,7 +275,8 @@ class ObservationValuesSerializer(serializers.Serializer):
     systolic_bp = _dec(4, 1, "0", "350", help_text="mmHg")
     diastolic_bp = _dec(4, 1, "0", "250", help_text="mmHg")
     spo2 = _dec(4, 1, "0", "100", help_text="%")
-    on_oxygen = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # No default: an amendment that does not mention oxygen must keep the stored value.
+    on_oxygen = serializers.BooleanField(required=False, allow_null=True)
     oxygen_flow = _dec(4, 1, "0", "80", help_text="L/min")
     consciousness = serializers.ChoiceField(
         choices=Consciousness.choices, required=False, allow_null=True, allow_blank=True

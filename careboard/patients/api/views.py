@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -78,30 +79,37 @@ class PatientViewSet(ScopedViewSet):
         params = self.request.query_params
         if term := params.get("search", "").strip():
             queryset = queryset.search(term)  # type: ignore[attr-defined]
+        # EXISTS rather than a join: a join's NULL row would count a never-admitted patient
+        # as having an open admission, and would need DISTINCT.
+        open_admissions = Admission.objects.current().filter(patient=OuterRef("pk"))
         if ward := params.get("ward"):
             try:
-                queryset = queryset.filter(
-                    admissions__ward_id=ward, admissions__discharged_at__isnull=True
-                )
-            except (ValueError, TypeError) as exc:
+                ward_id = uuid.UUID(ward)
+            except ValueError as exc:
                 raise DRFValidationError({"ward": ["Not a valid id."]}) from exc
+            queryset = queryset.filter(Exists(open_admissions.filter(ward_id=ward_id)))
         admitted = params.get("admitted")
         if admitted in ("true", "1"):
-            queryset = queryset.filter(admissions__discharged_at__isnull=True)
+            queryset = queryset.filter(Exists(open_admissions))
         elif admitted in ("false", "0"):
-            queryset = queryset.exclude(admissions__discharged_at__isnull=True)
+            queryset = queryset.filter(~Exists(open_admissions))
         elif admitted is not None:
             raise DRFValidationError({"admitted": ["Use true or false."]})
-        return queryset.distinct() if ward or admitted else queryset
+        return queryset
 
     def create_organization_id(self, serializer: serializers.BaseSerializer[Any]) -> Any:
         org = serializer.validated_data.get("organization")  # type: ignore[union-attr]
-        if org is None:
-            choices = access.organization_ids(self.request.user, Capability.PATIENT_WRITE)
-            if len(choices) != 1:
-                raise DRFValidationError({"organization": ["This field is required."]})
-            return choices[0]
-        return org.pk
+        if org is not None:
+            return org.pk
+        # Where the caller may register patients; a caller who may register nowhere gets
+        # the organisation they see, so the role check answers 403 rather than a 400.
+        user = self.request.user
+        choices = access.organization_ids(
+            user, Capability.PATIENT_WRITE
+        ) or access.organization_ids(user, Capability.PATIENT_VIEW)
+        if len(choices) != 1:
+            raise DRFValidationError({"organization": ["This field is required."]})
+        return choices[0]
 
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         from careboard.organizations.models import Organization
@@ -143,7 +151,12 @@ class AdmissionViewSet(
     serializer_class = AdmissionSerializer
     view_capability = Capability.PATIENT_VIEW
     write_capability = Capability.ADMISSION_WRITE
-    capability_by_action = {"phase": Capability.ADMISSION_CLINICAL}
+    # The two history reads are custom actions, which otherwise need the write capability.
+    capability_by_action = {
+        "phase": Capability.ADMISSION_CLINICAL,
+        "moves": Capability.PATIENT_VIEW,
+        "phase_changes": Capability.PATIENT_VIEW,
+    }
     org_field = "ward__organization"
     filterset_fields = ("ward", "patient")
     ordering_fields = ("admitted_at",)
@@ -183,16 +196,20 @@ class AdmissionViewSet(
     @extend_schema(request=AdmissionUpdateSerializer, responses=AdmissionSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         admission = self.get_object()
-        serializer = AdmissionUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        org_id = admission.ward.organization_id
-        clinical = [name for name in AdmissionUpdateSerializer.CLINICAL_FIELDS if name in data]
+        # The role is checked on what was sent, before validation: a nurse touching a
+        # physician's setting is refused outright, whatever the value.
+        sent = request.data if isinstance(request.data, dict) else {}
+        clinical = [name for name in AdmissionUpdateSerializer.CLINICAL_FIELDS if name in sent]
         access.require(
             request.user,
             Capability.ADMISSION_CLINICAL if clinical else Capability.ADMISSION_WRITE,
-            org_id,
+            admission.ward.organization_id,
         )
+        serializer = AdmissionUpdateSerializer(
+            data=request.data, context={"request": request, "admission": admission}
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
         try:
             if "spo2_scale" in data:
                 services.admission_set_spo2_scale(
@@ -311,10 +328,6 @@ class AdmissionObservationsView(APIView):
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         recorded_at = values.pop("recorded_at", None)
-        if not admission.is_current:
-            from careboard.core.problems import Conflict
-
-            raise Conflict("The patient was discharged; observations are closed.")
         try:
             observation = services.observation_record(
                 admission=admission, by=request.user, values=values, recorded_at=recorded_at
@@ -327,6 +340,8 @@ class AdmissionObservationsView(APIView):
 class ObservationPreviewView(APIView):
     """Score values as the nurse types, without storing anything."""
 
+    extra_problem_statuses = (409,)
+
     @extend_schema(request=ObservationRecordSerializer, responses=PreviewSerializer)
     def post(self, request: Request, admission_id: str) -> Response:
         admission = admission_get_for_user(user=request.user, admission_id=admission_id)
@@ -335,9 +350,12 @@ class ObservationPreviewView(APIView):
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         recorded_at = values.pop("recorded_at", None) or timezone.now()
-        result = services.observation_preview(
-            admission=admission, values=values, recorded_at=recorded_at
-        )
+        try:
+            result = services.observation_preview(
+                admission=admission, values=values, recorded_at=recorded_at
+            )
+        except services.ValidationError as exc:
+            raise _django_errors(exc) from exc
         fields = result.model_fields()
         return Response(
             PreviewSerializer(

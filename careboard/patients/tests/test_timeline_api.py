@@ -122,7 +122,7 @@ def test_a_stay_is_told_newest_first(
     assert result[-1] == {
         "at": iso(admitted_at),
         "kind": "admission.admitted",
-        "by": None,
+        "by": {"id": str(nurse.public_id), "name": nurse.get_full_name()},
         "summary": "Admitted to Ward A, bed 4.",
         "changes": [],
         "ref": {"admission": str(admission.pk)},
@@ -397,7 +397,7 @@ def test_changes_made_through_the_api_name_who_made_them(
     assert [(e["kind"], e["by"]) for e in result] == [
         ("admission.discharged", ref(nurse)),
         ("patient.changed", ref(nurse)),
-        ("admission.admitted", None),
+        ("admission.admitted", ref(nurse)),
     ]
     assert result[0]["summary"] == "Discharged: Discharged home."
     assert result[0]["changes"] == [{"field": "outcome", "before": "", "after": "home"}]

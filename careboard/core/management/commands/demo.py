@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from careboard.organizations.demo import demo_logins, load_demo_organizations
+from careboard.patients.demo import load_demo_patients
 
 
 class Command(BaseCommand):
@@ -19,7 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, print_logins: bool = False, **options: Any) -> None:
         if not print_logins:
             orgs = load_demo_organizations()
-            self.stdout.write(f"Demo data ready: {', '.join(o.name for o in orgs)}.")
+            patients = load_demo_patients()
+            added = f" ({patients} demo patients added)" if patients else ""
+            self.stdout.write(f"Demo data ready: {', '.join(o.name for o in orgs)}{added}.")
             return
         self.stdout.write("")
         self.stdout.write(f"Careboard demo logins (password for all: {settings.DEMO_PASSWORD})")
