@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("invite/<str:token>/", org_pages.invitation_page, name="invitation"),
+    path("handouts/", include("careboard.builder.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_router")),

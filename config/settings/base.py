@@ -46,6 +46,10 @@ else:
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Session and item positions are unique per parent with a DEFERRED constraint on PostgreSQL
+# (so a reorder can swap positions in one transaction). SQLite, the embedded default, has no
+# deferrable constraints; there the builder's services keep positions unique.
+SILENCED_SYSTEM_CHECKS = ["models.W038"]
 
 # Cache and channel layer: Redis when REDIS_URL is set, in-process otherwise
 # ------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from careboard.builder.demo import load_demo_library
+from careboard.builder.demo_assignments import load_demo_assignments
 from careboard.organizations.demo import demo_logins, load_demo_organizations
 from careboard.patients.demo import load_demo_patients
 
@@ -21,6 +23,8 @@ class Command(BaseCommand):
         if not print_logins:
             orgs = load_demo_organizations()
             patients = load_demo_patients()
+            load_demo_library()
+            load_demo_assignments()
             added = f" ({patients} demo patients added)" if patients else ""
             self.stdout.write(f"Demo data ready: {', '.join(o.name for o in orgs)}{added}.")
             return

@@ -1,0 +1,74 @@
+"""Reads of the exercise library and of programs, and the access helpers of both.
+
+Every exercise and program the API shows is fetched here, scoped to the caller through
+``careboard.organizations.access``: what the caller may not see answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from careboard.builder.models import Exercise, Program, ProgramItem, ProgramSession
+from careboard.organizations import access
+from careboard.organizations.roles import Capability
+
+
+def exercises_visible_to(user: Any) -> QuerySet[Exercise]:
+    """The global library and the libraries of the caller's organisations."""
+    org_ids = access.organization_ids(user, Capability.EXERCISE_VIEW)
+    if not org_ids:
+        return Exercise.objects.none()
+    return Exercise.objects.filter(Q(organization__isnull=True) | Q(organization__in=org_ids))
+
+
+def exercise_get_for_user(*, user: Any, exercise_id: Any) -> Exercise:
+    """The one access helper for an exercise (404 when the caller may not see it)."""
+    try:
+        return exercises_visible_to(user).get(pk=exercise_id)
+    except (Exercise.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise Http404 from exc
+
+
+def programs_visible_to(user: Any) -> QuerySet[Program]:
+    return access.scope(Program.objects.all(), user, capability=Capability.PROGRAM_VIEW)
+
+
+def program_get_for_user(*, user: Any, program_id: Any) -> Program:
+    """The one access helper for a program (404 when the caller may not see it)."""
+    return access.get_for_user(
+        Program.objects.all(), user, capability=Capability.PROGRAM_VIEW, pk=program_id
+    )
+
+
+def program_list(queryset: QuerySet[Program]) -> QuerySet[Program]:
+    """Programs for a list: counts instead of the tree, in the list's one query."""
+    # An aggregate drops Meta.ordering: order again, or pages would shuffle.
+    return (
+        queryset.select_related("created_by")
+        .annotate(
+            session_count=Count("sessions", distinct=True),
+            item_count=Count("sessions__items", distinct=True),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def with_tree(queryset: QuerySet[Program]) -> QuerySet[Program]:
+    """Load each program's sessions, items and exercises: three more queries, whatever the
+    program's size."""
+    items = ProgramItem.objects.select_related("exercise").order_by("position")
+    sessions = ProgramSession.objects.order_by("position").prefetch_related(
+        Prefetch("items", queryset=items)
+    )
+    return queryset.select_related("created_by").prefetch_related(
+        Prefetch("sessions", queryset=sessions)
+    )
+
+
+def program_detail(*, program_id: Any) -> Program:
+    """A program with its whole tree (four queries)."""
+    return with_tree(Program.objects.all()).get(pk=program_id)
