@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install lint format check migrate demo clean
+.PHONY: run test install lint format check migrate demo clean frontend frontend-test
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -24,17 +24,31 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
+# The Vue front end: npm packages from the lock file, built into careboard/static/dist.
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.ts frontend/package-lock.json
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+careboard/static/dist/manifest.json: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+frontend: careboard/static/dist/manifest.json
+
+frontend-test: frontend/node_modules/.installed
+	cd frontend && npm run typecheck && npm test
+
 migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
 	$(PY) manage.py demo
 
-run: demo
+run: demo frontend
 	@$(PY) manage.py demo --print-logins
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
-test: install
+test: install frontend frontend-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -47,4 +61,4 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf .venv .tools staticfiles
+	rm -rf .venv .tools staticfiles frontend/node_modules careboard/static/dist

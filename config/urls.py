@@ -5,13 +5,15 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from careboard.core import health
+from careboard.core import app_shell, health
 from careboard.core.api_fallback import api_not_found
 from careboard.organizations import views as org_pages
-from careboard.users import views as user_pages
 
 urlpatterns = [
-    path("", user_pages.home, name="home"),
+    path("", app_shell.app, name="home"),
+    # The Vue app's pages (history routing): every section loads the same shell.
+    re_path(rf"^(?P<path>(?:{'|'.join(app_shell.APP_SECTIONS)})(?:/.*)?)$", app_shell.app),
+    path("portal/", app_shell.portal, name="portal"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("invite/<str:token>/", org_pages.invitation_page, name="invitation"),

@@ -107,6 +107,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_vite",
 ]
 LOCAL_APPS = [
     "careboard.core",
@@ -171,6 +172,15 @@ STATICFILES_FINDERS = [
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# The Vue front end, built by Vite into careboard/static/dist (`make frontend`).
+DJANGO_VITE = {
+    "default": {
+        "dev_mode": env.bool("DJANGO_VITE_DEV_MODE", default=False),
+        "manifest_path": APPS_DIR / "static" / "dist" / "manifest.json",
+        "static_url_prefix": "dist",
+    }
 }
 
 # Templates

@@ -1,0 +1,21 @@
+/** Routes. Every view is loaded lazily; the portal has its own layout and no sign-in. */
+import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
+
+export const routes: RouteRecordRaw[] = [
+  { path: "/", name: "home", component: () => import("@/views/HomeView.vue") },
+  { path: "/wards/:wardId", name: "ward-board", component: () => import("@/views/WardBoardView.vue"), props: true },
+  { path: "/critical", name: "critical", component: () => import("@/views/CriticalListView.vue") },
+  { path: "/patients", name: "patients", component: () => import("@/views/PatientsView.vue") },
+  { path: "/patients/:patientId", name: "patient", component: () => import("@/views/PatientView.vue"), props: true },
+  { path: "/library", name: "library", component: () => import("@/views/ExerciseLibraryView.vue") },
+  { path: "/programs", name: "programs", component: () => import("@/views/ProgramsView.vue") },
+  { path: "/programs/:programId", name: "program", component: () => import("@/views/ProgramEditorView.vue"), props: true },
+  { path: "/assignments", name: "assignments", component: () => import("@/views/AssignmentsView.vue") },
+  { path: "/assignments/:assignmentId", name: "assignment", component: () => import("@/views/AssignmentView.vue"), props: true },
+  { path: "/settings", name: "settings", component: () => import("@/views/SettingsView.vue") },
+  { path: "/about", name: "about", component: () => import("@/views/AboutView.vue") },
+  { path: "/portal", name: "portal", component: () => import("@/views/PortalView.vue"), meta: { portal: true } },
+  { path: "/:rest(.*)*", name: "not-found", component: () => import("@/views/NotFoundView.vue") },
+];
+
+export const router = createRouter({ history: createWebHistory("/"), routes });
