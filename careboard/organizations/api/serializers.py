@@ -13,13 +13,43 @@ from careboard.organizations.roles import Capability, Role
 class OrganizationSerializer(serializers.ModelSerializer[Organization]):
     class Meta:
         model = Organization
-        fields = ("id", "name", "slug", "time_zone", "created_at", "updated_at")
+        fields = (
+            "id",
+            "name",
+            "slug",
+            "time_zone",
+            "day_shift_start",
+            "evening_shift_start",
+            "night_shift_start",
+            "interval_score_zero",
+            "interval_low",
+            "interval_low_medium",
+            "interval_medium",
+            "interval_high",
+            "interval_unscored",
+            "interval_dengue_critical_max",
+            "created_at",
+            "updated_at",
+        )
         read_only_fields = ("id", "slug", "created_at", "updated_at")
 
     def validate_time_zone(self, value: str) -> str:
         if value not in zoneinfo.available_timezones():
             raise serializers.ValidationError("Unknown time zone; use an IANA name.")
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The shifts follow each other through the day: D before E before N (N wraps midnight).
+        current = {
+            name: attrs.get(name, getattr(self.instance, name, None))
+            for name in ("day_shift_start", "evening_shift_start", "night_shift_start")
+        }
+        day, evening, night = current.values()
+        if day and evening and night and not (day < evening < night):
+            raise serializers.ValidationError(
+                {"evening_shift_start": ["Shifts start in the order day, evening, night."]}
+            )
+        return attrs
 
 
 class WardSerializer(serializers.ModelSerializer[Ward]):

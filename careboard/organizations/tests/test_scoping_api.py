@@ -176,3 +176,31 @@ def test_ward_list_query_count_does_not_grow_with_wards(client_for, nurse, organ
         assert response.json()["count"] == total
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_admin_sets_shift_times_and_intervals(client_for, admin, organization):
+    response = client_for(admin).patch(
+        f"/api/v1/organizations/{organization.id}/",
+        {"day_shift_start": "06:00", "evening_shift_start": "14:00", "interval_low": 360},
+    )
+    assert response.status_code == 200
+    organization.refresh_from_db()
+    assert (str(organization.day_shift_start), organization.interval_low) == ("06:00:00", 360)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"evening_shift_start": "06:00"}, "evening_shift_start"),
+        ({"interval_high": 1}, "interval_high"),
+        ({"interval_score_zero": 99999}, "interval_score_zero"),
+    ],
+)
+def test_impossible_shift_times_and_intervals_are_refused(
+    client_for, admin, organization, body, field
+):
+    response = client_for(admin).patch(f"/api/v1/organizations/{organization.id}/", body)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    organization.refresh_from_db()
+    assert (organization.interval_high, str(organization.evening_shift_start)) == (15, "15:00:00")
