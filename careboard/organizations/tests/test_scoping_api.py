@@ -151,11 +151,13 @@ def test_me_lists_memberships_and_roles(client_for, make_member, organization, o
         {
             "organization_id": str(other_organization.id),
             "organization_name": "Elsewhere Clinic",
+            "time_zone": "Europe/Berlin",
             "role": "viewer",
         },
         {
             "organization_id": str(organization.id),
             "organization_name": "St. Example Hospital",
+            "time_zone": "Europe/Berlin",
             "role": "physician",
         },
     ]

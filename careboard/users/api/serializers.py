@@ -9,6 +9,7 @@ from careboard.users.models import ApiToken, User
 class MeMembershipSerializer(serializers.Serializer):
     organization_id = serializers.UUIDField()
     organization_name = serializers.CharField()
+    time_zone = serializers.CharField(help_text="The organisation's IANA time zone.")
     role = serializers.CharField()
 
 
@@ -29,6 +30,7 @@ class MeSerializer(serializers.ModelSerializer[User]):
                 {
                     "organization_id": m.organization_id,
                     "organization_name": m.organization.name,
+                    "time_zone": m.organization.time_zone,
                     "role": m.role,
                 }
                 for m in rows

@@ -89,11 +89,13 @@ def test_valid_token_shows_the_caller(
             {
                 "organization_id": str(other_organization.id),
                 "organization_name": "Elsewhere Clinic",
+                "time_zone": "Europe/Berlin",
                 "role": "viewer",
             },
             {
                 "organization_id": str(organization.id),
                 "organization_name": "St. Example Hospital",
+                "time_zone": "Europe/Berlin",
                 "role": "nurse",
             },
         ],
