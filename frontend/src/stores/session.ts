@@ -9,6 +9,7 @@ export type Role = "admin" | "physician" | "nurse" | "therapist" | "viewer";
 export interface Membership {
   organization_id: string;
   organization_name: string;
+  time_zone: string;
   role: Role;
 }
 
@@ -30,6 +31,8 @@ export const useSessionStore = defineStore("session", () => {
     return all.find((m) => m.organization_id === organizationId.value) ?? all[0] ?? null;
   });
   const role = computed<Role | null>(() => membership.value?.role ?? null);
+  /** Clock times are shown in the organisation's time zone, not the device's. */
+  const timeZone = computed<string | undefined>(() => membership.value?.time_zone);
 
   /** Mirrors careboard/organizations/roles.py for showing or hiding controls; the API decides. */
   function can(...roles: Role[]): boolean {
@@ -46,5 +49,5 @@ export const useSessionStore = defineStore("session", () => {
     localStorage.setItem("careboard.organization", id);
   }
 
-  return { me, membership, role, can, load, selectOrganization, organizationId };
+  return { me, membership, role, timeZone, can, load, selectOrganization, organizationId };
 });
