@@ -53,5 +53,6 @@ urlpatterns = [
     ),
     # The program builder and the patient portal keep their own routes.
     path("", include("careboard.builder.api.urls")),
+    path("", include("careboard.privacy.api.urls")),
     *router.urls,
 ]

@@ -1,4 +1,4 @@
-"""Project-wide middleware: request ids and problem details for API crashes."""
+"""Project-wide middleware: request ids and problem details for API crashes and outages."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 from careboard.core.request_context import (
@@ -48,10 +49,19 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
 
 
+# How long a client should wait before retrying when the database is unreachable: about as
+# long as a PostgreSQL restart or a failover takes.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 class ApiProblemMiddleware:
-    """Turns an unhandled exception on an API path into a 500 problem-details response.
+    """Turns an unhandled exception on an API path into a problem-details response: 503 with
+    ``Retry-After`` when the database is unreachable, a logged 500 for anything else.
 
     The transaction has already rolled back when this runs (ATOMIC_REQUESTS wraps the view).
+    An unreachable database can also fail the transaction's opening or its commit, outside the
+    view's own code: both happen inside the atomic wrapper Django puts around the view, so they
+    arrive here too.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -63,6 +73,27 @@ class ApiProblemMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
             return None
+        from careboard.core.problems import problem_response
+
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            # Connection refused or lost, a pool timeout, a deadlock: transient, so the client
+            # should retry (a create with the same Idempotency-Key: a commit cut off midway may
+            # have landed). One line, not a stack, for each request during an outage.
+            logger.warning(
+                "database unavailable (%s) on %s %s",
+                type(exception).__name__,
+                request.method,
+                getattr(request.resolver_match, "route", "?"),
+            )
+            return problem_response(
+                503,
+                detail="The service is temporarily unavailable. Retry in a few seconds.",
+                extra={
+                    "request_id": current_request_id(),
+                    "retry_after": DATABASE_RETRY_AFTER_SECONDS,
+                },
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            )
         # The route, the exception type and the stack, but not the exception's message nor
         # the URL: either may carry personal data (a name in a query, a value in an error).
         logger.error(
@@ -72,8 +103,6 @@ class ApiProblemMiddleware:
             getattr(request.resolver_match, "route", "?"),
             "".join(traceback.format_tb(exception.__traceback__)),
         )
-        from careboard.core.problems import problem_response
-
         return problem_response(
             500,
             detail="An unexpected error occurred. It has been logged with the request id.",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -51,6 +53,13 @@ class ProblemAutoSchema(AutoSchema):
             statuses |= {400, 415}
         if method == "DELETE" or "{" in self.path:
             statuses.add(404)
+        if method == "GET" and self._is_list_view():
+            # DRF answers a page past the end, or a cursor it did not hand out, with 404.
+            if self._get_paginator() is not None:
+                statuses.add(404)
+            # django-filter refuses a value that is not one of the filter's (400).
+            if _has_filterset(self.view):
+                statuses.add(400)
         statuses |= set(getattr(self.view, "extra_problem_statuses", ()))
         if not self.view.permission_classes or _allows_any(self.view):
             statuses.discard(401)
@@ -65,7 +74,36 @@ class ProblemAutoSchema(AutoSchema):
         return responses
 
 
+def _has_filterset(view: Any) -> bool:
+    backends = getattr(view, "filter_backends", None) or ()
+    uses_django_filter = any(
+        isinstance(backend, type) and issubclass(backend, DjangoFilterBackend)
+        for backend in backends
+    )
+    declared = getattr(view, "filterset_class", None) or getattr(view, "filterset_fields", None)
+    return uses_django_filter and bool(declared)
+
+
 def _allows_any(view: Any) -> bool:
     from rest_framework.permissions import AllowAny
 
     return all(perm is AllowAny for perm in view.permission_classes)
+
+
+class PartialTimeField(OpenApiSerializerFieldExtension):
+    """A time as DRF writes and reads it: ``07:00:00`` (RFC 3339 partial-time, no offset).
+
+    drf-spectacular says ``format: time``, which JSON Schema defines as RFC 3339 full-time
+    with a required offset (``07:00:00Z``), so a validating client refuses every time the
+    API sends. A pattern says what is really exchanged.
+    """
+
+    target_class = "rest_framework.fields.TimeField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return {
+            "type": "string",
+            "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$",
+            "example": "07:00:00",
+        }

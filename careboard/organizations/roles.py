@@ -38,6 +38,10 @@ class Capability(StrEnum):
     PROGRAM_VIEW = "program.view"
     PROGRAM_WRITE = "program.write"
     ASSIGNMENT_WRITE = "assignment.write"
+    ACCESS_LOG_VIEW = "access_log.view"
+    PATIENT_EXPORT = "patient.export"
+    PATIENT_ERASE = "patient.erase"
+    CONSENT_WRITE = "consent.write"
 
 
 _ALL = frozenset(Role)
@@ -68,6 +72,13 @@ RULES: dict[Capability, frozenset[Role]] = {
     # Therapists build programs; physicians prescribe them too (e.g. post-operative).
     Capability.PROGRAM_WRITE: frozenset({Role.THERAPIST, Role.PHYSICIAN}),
     Capability.ASSIGNMENT_WRITE: frozenset({Role.THERAPIST, Role.PHYSICIAN}),
+    # GDPR requests (who read the record, a copy of it, its erasure) are answered by the
+    # organisation as controller, i.e. its admins; an erasure is irreversible.
+    Capability.ACCESS_LOG_VIEW: frozenset({Role.ADMIN}),
+    Capability.PATIENT_EXPORT: frozenset({Role.ADMIN}),
+    Capability.PATIENT_ERASE: frozenset({Role.ADMIN}),
+    # Consent is recorded by whoever the patient gives it to: the front desk or the clinician.
+    Capability.CONSENT_WRITE: frozenset({Role.ADMIN, Role.PHYSICIAN, Role.NURSE, Role.THERAPIST}),
 }
 
 

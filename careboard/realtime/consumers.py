@@ -3,21 +3,34 @@ join groups, forward events. It never writes to the database."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import RedisError
 
 from careboard.organizations import access
 from careboard.organizations.models import Organization, Ward
 from careboard.organizations.roles import Capability
 from careboard.realtime.publish import organization_group, ward_group
 
+logger = logging.getLogger(__name__)
+
 # Close codes in the private range (4000-4999): 4401 = not authenticated.
 CLOSE_UNAUTHENTICATED = 4401
+# RFC 6455's "service restart": the channel layer (Redis) or the database cannot be reached.
+# The client reconnects with back-off and reloads what it shows: the events published
+# meanwhile are lost, and so are this connection's subscriptions.
+CLOSE_SERVICE_RESTART = 1012
+# Raised by channels_redis (redis-py) when Redis is down, and by the access checks when the
+# database is: either way the connection cannot go on, but it can come back.
+SERVICE_ERRORS = (RedisError, OSError, OperationalError, InterfaceError)
 
 
 @database_sync_to_async
@@ -55,7 +68,27 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
     ``{"action": ..., "organization": id}`` (every ward of it, for the critical list);
     ``{"action": "ping"}``. Server messages: ``subscribed``, ``unsubscribed``, ``error``,
     ``pong`` and the events (``observation.recorded``, ``observation.amended``,
-    ``admission.changed``, ``alert.overdue``)."""
+    ``admission.changed``, ``alert.overdue``). Closed with 4401 when not authenticated, and
+    with 1012 when Redis or the database is unreachable (reconnect with back-off)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except SERVICE_ERRORS as exc:
+            # Without this the server drops the TCP connection (the browser sees 1006, like a
+            # network failure) and the client cannot tell that it should come back.
+            logger.warning(
+                "closing a websocket with %d: %s", CLOSE_SERVICE_RESTART, type(exc).__name__
+            )
+            # The client may be gone already; there is nobody left to tell.
+            with contextlib.suppress(Exception):
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": CLOSE_SERVICE_RESTART,
+                        "reason": "Live updates interrupted; reconnect.",
+                    }
+                )
 
     async def connect(self) -> None:
         self.groups_joined: set[str] = set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APPS_DIR = BASE_DIR / "careboard"
@@ -116,6 +117,7 @@ LOCAL_APPS = [
     "careboard.patients",
     "careboard.realtime",
     "careboard.builder",
+    "careboard.privacy",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -254,12 +256,19 @@ LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "careboard.core.request_context.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "careboard.core.request_context.RequestIdLogFilter"},
+        "no_query_string": {"()": "careboard.privacy.log_filters.QueryStringFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            # The JSON formatter writes out every extra attribute of a record; Django's
+            # request loggers attach the request, whose repr is the URL with its query
+            # string (a patient search is a name).
+            "reserved_attrs": [*RESERVED_ATTRS, "request"],
         },
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
     },
@@ -275,7 +284,8 @@ LOGGING = {
         # Django's request logger repeats the URL with the query string, which may carry
         # personal data (a search for a patient's name); our access logger replaces it.
         "django.request": {"level": "ERROR", "handlers": ["console"], "propagate": False},
-        "django.server": {"level": "WARNING"},
+        # runserver logs the request line (with the query string) of every 4xx and 5xx.
+        "django.server": {"level": "WARNING", "filters": ["no_query_string"]},
         "uvicorn.access": {"level": "WARNING"},
     },
 }
@@ -384,6 +394,12 @@ PORTAL_TOKEN_GRACE_DAYS = env.int("PORTAL_TOKEN_GRACE_DAYS", default=7)
 PORTAL_TOKEN_DAYS = env.int("PORTAL_TOKEN_DAYS", default=180)
 # The front end's portal page the patient's link points to; empty: /portal/ on this host.
 PORTAL_URL = env("PORTAL_URL", default="")
+# Privacy (docs/privacy.md). Reverse proxies in front of the app whose X-Forwarded-For entry
+# the access log trusts for the client's address; 0: REMOTE_ADDR (what the ASGI server gives,
+# which resolves the header itself when run with --forwarded-allow-ips).
+TRUSTED_PROXY = env.int("TRUSTED_PROXY", default=0)
+# `manage.py apply_retention` erases patients discharged longer ago than this.
+RETENTION_YEARS_AFTER_DISCHARGE = env.int("RETENTION_YEARS_AFTER_DISCHARGE", default=10)
 # Printed by `make run`; the demo personas only. Production never loads demo data.
 DEMO_PASSWORD = "careboard-demo"  # noqa: S105
 CSRF_FAILURE_VIEW = "careboard.core.errors.csrf_failure"

@@ -24,6 +24,7 @@ from careboard.builder.models import (
     ProgramItem,
     ProgramSession,
     ProgramStatus,
+    ProgressionField,
     validate_days_of_week,
 )
 from careboard.builder.vocabulary import BodyRegion, Equipment, Weekday
@@ -102,6 +103,10 @@ class ExerciseSerializer(serializers.ModelSerializer[Exercise]):
         required=False,
         help_text=f"Name and steps per language ({', '.join(_LANGUAGES)}).",
     )
+    # A plain string: empty when the exercise has no video, which `format: uri` refuses.
+    embed_url = serializers.CharField(
+        read_only=True, help_text="The privacy-enhanced player URL; empty without a video."
+    )
     display = serializers.SerializerMethodField(
         help_text="Name and steps in the caller's language (their profile's, else "
         "Accept-Language) where a translation exists; `name` and `instructions` stay the "
@@ -174,6 +179,7 @@ class ExerciseSummarySerializer(serializers.ModelSerializer[Exercise]):
     """An exercise as a program item shows it."""
 
     display = serializers.SerializerMethodField()
+    embed_url = serializers.CharField(read_only=True, help_text="Empty without a video.")
 
     class Meta:
         model = Exercise
@@ -198,6 +204,14 @@ class ExerciseSummarySerializer(serializers.ModelSerializer[Exercise]):
 
 class ProgramItemSerializer(serializers.ModelSerializer[ProgramItem]):
     exercise_summary = ExerciseSummarySerializer(source="exercise", read_only=True)
+    # Declared because a field made read-only through Meta loses ``allow_blank``, and the
+    # schema would then leave out the "" of an item without a progression.
+    progression_field = serializers.ChoiceField(
+        choices=ProgressionField.choices,
+        read_only=True,
+        allow_blank=True,
+        help_text="Empty: no weekly progression.",
+    )
 
     class Meta:
         model = ProgramItem

@@ -139,7 +139,8 @@ class InvitationViewSet(
 class InvitationAcceptView(APIView):
     """Accept an invitation as the signed-in user (whose e-mail must be the invited one)."""
 
-    extra_problem_statuses = (409,)
+    # 404: the token is unknown, used, revoked or expired.
+    extra_problem_statuses = (404, 409)
 
     @extend_schema(request=InvitationAcceptSerializer, responses={201: MembershipSerializer})
     def post(self, request: Request) -> Response:

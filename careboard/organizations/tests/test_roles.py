@@ -27,6 +27,10 @@ MATRIX: dict[Capability, tuple[bool, bool, bool, bool, bool]] = {
     Capability.PROGRAM_VIEW:        (True,  True,     True,  True,     True),
     Capability.PROGRAM_WRITE:       (False, True,     False, True,     False),
     Capability.ASSIGNMENT_WRITE:    (False, True,     False, True,     False),
+    Capability.ACCESS_LOG_VIEW:     (True,  False,    False, False,    False),
+    Capability.PATIENT_EXPORT:      (True,  False,    False, False,    False),
+    Capability.PATIENT_ERASE:       (True,  False,    False, False,    False),
+    Capability.CONSENT_WRITE:       (True,  True,     True,  True,     False),
 }  # fmt: skip
 
 

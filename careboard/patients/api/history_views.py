@@ -20,6 +20,8 @@ from careboard.patients import series, timeline
 from careboard.patients.api.serializers import UserRefSerializer
 from careboard.patients.api.views import admission_get_for_user
 from careboard.patients.models import Patient
+from careboard.privacy import access_log
+from careboard.privacy.models import AccessAction
 
 DEFAULT_RANGE = timedelta(days=7)
 
@@ -152,6 +154,12 @@ class AdmissionSeriesView(APIView):
         query = SeriesQuerySerializer(data=data)
         query.is_valid(raise_exception=True)
         options = query.validated_data
+        access_log.record(
+            request,
+            action=AccessAction.ADMISSION_SERIES,
+            organization_id=admission.ward.organization_id,
+            patient_id=admission.patient_id,
+        )
         payload = {
             "admission": admission.pk,
             "from": options["from"],
@@ -229,6 +237,12 @@ class PatientTimelineView(APIView):
     def get(self, request: Request, patient_id: str) -> Response:
         patient = access.get_for_user(
             Patient.objects.all(), request.user, capability=Capability.PATIENT_VIEW, pk=patient_id
+        )
+        access_log.record(
+            request,
+            action=AccessAction.PATIENT_TIMELINE,
+            organization_id=patient.organization_id,
+            patient_id=patient.pk,
         )
         entries = timeline.patient_timeline(patient=patient)
         paginator = PageNumberPagination()

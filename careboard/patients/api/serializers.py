@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -24,9 +23,20 @@ from careboard.patients.models import (
     Patient,
     PhaseChange,
     Protocol,
+    Shift,
 )
 from careboard.patients.scoring import WARNING_SIGN_CODES
 from careboard.users.models import User
+
+
+class CurrentAdmissionSerializer(serializers.Serializer):
+    """A patient's open admission, as the patient list shows it."""
+
+    id = serializers.UUIDField()
+    ward = serializers.UUIDField()
+    ward_name = serializers.CharField()
+    bed = serializers.CharField(allow_blank=True)
+    admitted_at = serializers.DateTimeField()
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
@@ -62,7 +72,7 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
         # Uniqueness of the MRN is checked by the service, within the organisation.
         validators: list[Any] = []
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(CurrentAdmissionSerializer(allow_null=True))
     def get_current_admission(self, patient: Patient) -> dict[str, Any] | None:
         current = getattr(patient, "current_admissions", None)
         if current is None:
@@ -111,8 +121,19 @@ class AdmissionSerializer(serializers.ModelSerializer[Admission]):
         allow_null=True,
         help_text="The user id (from /api/v1/me/ or memberships) of a physician.",
     )
-    spo2_scale_set_by = UserRefSerializer(read_only=True)
-    interval_override_by = UserRefSerializer(read_only=True)
+    spo2_scale_set_by = UserRefSerializer(read_only=True, allow_null=True)
+    interval_override_by = UserRefSerializer(read_only=True, allow_null=True)
+    # Declared because a field made read-only through Meta loses ``allow_blank``, and the
+    # schema would then leave out the "" an open (outcome) or non-dengue (phase) admission has.
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices, read_only=True, allow_blank=True, help_text="Empty while open."
+    )
+    phase = serializers.ChoiceField(
+        choices=DenguePhase.choices,
+        read_only=True,
+        allow_blank=True,
+        help_text="Empty unless the protocol is dengue.",
+    )
 
     class Meta:
         model = Admission
@@ -352,7 +373,11 @@ class ReasonSerializer(serializers.Serializer):
 
 class ObservationSerializer(serializers.ModelSerializer[Observation]):
     recorded_by = UserRefSerializer(read_only=True)
-    status_changed_by = UserRefSerializer(read_only=True)
+    status_changed_by = UserRefSerializer(read_only=True, allow_null=True)
+    # Declared for its "" (not assessed): see AdmissionSerializer.outcome.
+    consciousness = serializers.ChoiceField(
+        choices=Consciousness.choices, read_only=True, allow_blank=True
+    )
     news2 = serializers.JSONField(read_only=True)
     dengue = serializers.JSONField(read_only=True)
     due = serializers.JSONField(read_only=True)
@@ -402,6 +427,33 @@ class ObservationSerializer(serializers.ModelSerializer[Observation]):
             "updated_at",
         )
         read_only_fields = fields
+
+
+class FluidTotalsSerializer(serializers.Serializer):
+    in_ml = serializers.IntegerField()
+    out_ml = serializers.IntegerField()
+    balance_ml = serializers.IntegerField()
+    has_data = serializers.BooleanField()
+
+
+class ShiftFluidBalanceSerializer(FluidTotalsSerializer):
+    shift = serializers.ChoiceField(choices=Shift.choices)
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class FluidBalanceSerializer(serializers.Serializer):
+    last_24h = FluidTotalsSerializer()
+    shifts = ShiftFluidBalanceSerializer(many=True, help_text="Newest first.")
+
+
+class ObservationPageSerializer(serializers.Serializer):
+    """A cursor page of an admission's observations, newest first, with its fluid balance."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ObservationSerializer(many=True)
+    fluid_balance = FluidBalanceSerializer()
 
 
 class PreviewSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ from careboard.patients.api.serializers import (
     AdmissionUpdateSerializer,
     DischargeSerializer,
     ObservationAmendSerializer,
+    ObservationPageSerializer,
     ObservationRecordSerializer,
     ObservationSerializer,
     PatientSerializer,
@@ -38,6 +39,8 @@ from careboard.patients.api.serializers import (
     TransferSerializer,
 )
 from careboard.patients.models import Admission, Observation, Patient
+from careboard.privacy import access_log
+from careboard.privacy.models import AccessAction
 
 
 def _django_errors(exc: Any) -> DRFValidationError:
@@ -72,7 +75,27 @@ class PatientViewSet(ScopedViewSet):
         ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        patients = list(queryset) if page is None else page
+        # Every patient shown was read (names, MRNs): one access-log row each, one INSERT.
+        access_log.record_patients(
+            request,
+            action=AccessAction.PATIENT_LIST,
+            reads=[(patient.organization_id, patient.pk, None) for patient in patients],
+        )
+        data = self.get_serializer(patients, many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        access_log.record(
+            request,
+            action=AccessAction.PATIENT_VIEW,
+            organization_id=patient.organization_id,
+            patient_id=patient.pk,
+        )
+        return Response(self.get_serializer(patient).data)
 
     def filter_queryset(self, queryset: QuerySet[Patient]) -> QuerySet[Patient]:
         queryset = super().filter_queryset(queryset)
@@ -176,6 +199,23 @@ class AdmissionViewSet(
             queryset = queryset.filter(discharged_at__isnull=False)
         return queryset
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        admissions = list(queryset) if page is None else page
+        access_log.record_patients(
+            request,
+            action=AccessAction.ADMISSION_LIST,
+            reads=[(a.ward.organization_id, a.patient_id, None) for a in admissions],
+        )
+        data = self.get_serializer(admissions, many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        admission = self.get_object()
+        _log_admission_read(request, admission, AccessAction.ADMISSION_VIEW)
+        return Response(self.get_serializer(admission).data)
+
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = serializer.validated_data  # type: ignore[union-attr]
         access.require(self.request.user, Capability.ADMISSION_WRITE, data["ward"].organization_id)
@@ -274,19 +314,38 @@ class AdmissionViewSet(
             raise _django_errors(exc) from exc
         return Response(AdmissionSerializer(admission, context={"request": request}).data)
 
+    # One admission's history: the list's filters (ward, patient) do not apply, and the
+    # schema would otherwise offer them and a bad value answer an undocumented 400.
     @extend_schema(responses=AdmissionMoveSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def moves(self, request: Request, pk: str) -> Response:
         admission = self.get_object()
+        _log_admission_read(request, admission, AccessAction.ADMISSION_MOVES)
         moves = admission.moves.select_related("moved_by")
         return Response(AdmissionMoveSerializer(moves, many=True).data)
 
     @extend_schema(responses=PhaseChangeSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="phase-changes", pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="phase-changes",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def phase_changes(self, request: Request, pk: str) -> Response:
         admission = self.get_object()
+        _log_admission_read(request, admission, AccessAction.ADMISSION_PHASE_CHANGES)
         changes = admission.phase_changes.select_related("changed_by")
         return Response(PhaseChangeSerializer(changes, many=True).data)
+
+
+def _log_admission_read(request: Request, admission: Admission, action: str) -> None:
+    access_log.record(
+        request,
+        action=action,
+        organization_id=admission.ward.organization_id,
+        patient_id=admission.patient_id,
+    )
 
 
 def admission_get_for_user(*, user: Any, admission_id: Any) -> Admission:
@@ -310,12 +369,19 @@ class AdmissionObservationsView(APIView):
 
     extra_problem_statuses = (409,)
 
-    @extend_schema(responses=ObservationSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, description="From the previous page's `next`"),
+            OpenApiParameter("page_size", int, description="Observations per page (at most 1000)"),
+        ],
+        responses=ObservationPageSerializer,
+    )
     def get(self, request: Request, admission_id: str) -> Response:
         admission = admission_get_for_user(user=request.user, admission_id=admission_id)
         queryset = admission.observations.select_related("recorded_by", "status_changed_by")
         paginator = ObservationCursorPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
+        _log_admission_read(request, admission, AccessAction.OBSERVATION_LIST)
         response = paginator.get_paginated_response(ObservationSerializer(page, many=True).data)
         response.data["fluid_balance"] = selectors.fluid_balance(admission=admission)
         return response
@@ -385,6 +451,11 @@ class ObservationViewSet(ScopedViewSetMixin, mixins.RetrieveModelMixin, viewsets
             "admission__ward__organization", "admission__patient", "recorded_by"
         )
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        observation = self.get_object()
+        _log_admission_read(request, observation.admission, AccessAction.OBSERVATION_VIEW)
+        return Response(self.get_serializer(observation).data)
+
     @extend_schema(request=ObservationAmendSerializer, responses=ObservationSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
         observation = self.get_object()
@@ -427,6 +498,15 @@ class WardBoardView(APIView):
         )
         board = selectors.ward_board(ward_id=ward.pk)
         board["ward"] = {"id": str(ward.pk), "name": ward.name}
+        # One ward read, not a row per bed: the board is open all day on every ward, and
+        # the export joins ward reads to the stays of the patient asking.
+        access_log.record(
+            request,
+            action=AccessAction.WARD_BOARD,
+            organization_id=ward.organization_id,
+            ward_id=ward.pk,
+            count=len(board["rows"]),
+        )
         return Response(board)
 
 
@@ -441,4 +521,24 @@ class CriticalListView(APIView):
             capability=Capability.PATIENT_VIEW,
             org_field="ward__organization",
         )
-        return Response(selectors.critical_list(admissions=admissions))
+        critical = selectors.critical_list(admissions=admissions)
+        # Few rows, each a named patient: one access-log row per patient (one INSERT).
+        ward_ids = {row["ward_id"] for row in critical["rows"]}
+        organization_of = (
+            dict(Ward.objects.filter(pk__in=ward_ids).values_list("pk", "organization_id"))
+            if ward_ids
+            else {}
+        )
+        access_log.record_patients(
+            request,
+            action=AccessAction.BOARD_CRITICAL,
+            reads=[
+                (
+                    organization_of[uuid.UUID(row["ward_id"])],
+                    uuid.UUID(row["patient"]["id"]),
+                    uuid.UUID(row["ward_id"]),
+                )
+                for row in critical["rows"]
+            ],
+        )
+        return Response(critical)
