@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from pythonjsonlogger.core import RESERVED_ATTRS
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APPS_DIR = BASE_DIR / "careboard"
@@ -41,10 +42,15 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(VAR_DIR / "careboard.sqlite3"),
-            # IMMEDIATE avoids "database is locked" on concurrent writers (uvicorn + sweeps).
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock when a transaction starts, and the timeout waits for it:
+    # concurrent writers (every read writes an access-log row) queue instead of failing with
+    # "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Session and item positions are unique per parent with a DEFERRED constraint on PostgreSQL
@@ -69,7 +75,16 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py's default 5 s socket timeout drops every websocket that has been
                 # quiet for 5 s (channels_redis waits on Redis longer than that): no timeout.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # One retry on a lost connection: after a Redis restart every pooled
+                # connection is stale, and would otherwise fail once each (an event lost, a
+                # websocket closed) before the pool has reconnected them all.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": None,
+                        "retry_on_error": [RedisConnectionError],
+                    }
+                ],
                 "prefix": env("CHANNEL_PREFIX", default="careboard"),
             },
         }
@@ -339,9 +354,10 @@ REST_FRAMEWORK = {
     ),
     "DEFAULT_SCHEMA_CLASS": "careboard.core.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "careboard.core.problems.exception_handler",
+    # DRF's throttles, but letting requests through while the cache (Redis) is unreachable.
     "DEFAULT_THROTTLE_CLASSES": (
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "careboard.core.throttling.AnonRateThrottle",
+        "careboard.core.throttling.UserRateThrottle",
     ),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/min"),

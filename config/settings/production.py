@@ -32,6 +32,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DJANGO_DB_POOL_MIN", default=2),
         "max_size": env.int("DJANGO_DB_POOL_MAX", default=10),
+        # While PostgreSQL is unreachable a request waits this long for a connection, then
+        # answers 503. psycopg_pool's default, 30 s, holds every request for half a minute.
+        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=5.0),
+        # The pool's background reconnection backs off exponentially, so after a long outage
+        # its next try could be minutes away; giving up after this long lets the next
+        # request try again at once.
+        "reconnect_timeout": env.float("DJANGO_DB_POOL_RECONNECT_TIMEOUT", default=10.0),
     }
 
 # Security: TLS ends at Traefik, which sets X-Forwarded-Proto.
