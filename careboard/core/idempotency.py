@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -46,6 +48,18 @@ def _replay(record: IdempotentRequest, body_hash: str) -> Response:
     if record.body_hash != body_hash:
         raise Conflict("This Idempotency-Key was used for a different request.")
     return Response(record.response, status=record.status, headers={REPLAYED_HEADER: "true"})
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A unique key (e.g. a UUID) per create. A retry with the same key and body replays "
+        "the first answer (header `Idempotent-Replayed: true`); another body is 409."
+    ),
+)
 
 
 def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
@@ -86,7 +100,8 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             record.delete()
         return response
 
-    return wrapper
+    wrapper.idempotent = True  # type: ignore[attr-defined]  (the schema documents the 409)
+    return extend_schema(parameters=[IDEMPOTENCY_PARAMETER])(wrapper)
 
 
 def forget_expired(*, now: Any = None) -> int:

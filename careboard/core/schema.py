@@ -61,6 +61,11 @@ class ProblemAutoSchema(AutoSchema):
             if _has_filterset(self.view):
                 statuses.add(400)
         statuses |= set(getattr(self.view, "extra_problem_statuses", ()))
+        handler = getattr(
+            self.view, getattr(self.view, "action", None) or self.method.lower(), None
+        )
+        if getattr(handler, "idempotent", False):
+            statuses.add(409)  # an Idempotency-Key reused with another body
         if not self.view.permission_classes or _allows_any(self.view):
             statuses.discard(401)
             statuses.discard(403)

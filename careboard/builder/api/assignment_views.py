@@ -28,6 +28,7 @@ from careboard.builder.api.assignment_serializers import (
 )
 from careboard.builder.api.portal_serializers import ActivityLogSerializer
 from careboard.builder.models import Assignment, AssignmentStatus, PortalToken, Program
+from careboard.core.idempotency import idempotent
 from careboard.core.pagination import TimeCursorPagination
 from careboard.organizations import access
 from careboard.organizations.roles import Capability
@@ -69,6 +70,7 @@ class ProgramAssignView(APIView):
         responses={201: AssignmentCreatedSerializer},
         tags=["assignments"],
     )
+    @idempotent
     def post(self, request: Request, program_id: uuid.UUID) -> Response:
         program = access.get_for_user(
             Program.objects.select_related("organization"),

@@ -45,6 +45,7 @@ from careboard.builder.api.serializers import (
 from careboard.builder.fields import has_any_code
 from careboard.builder.models import Exercise, Program, ProgramItem, ProgramSession, ProgramStatus
 from careboard.builder.vocabulary import BodyRegion, Difficulty, Equipment, Position
+from careboard.core.idempotency import idempotent
 from careboard.core.problems import PreconditionFailed, PreconditionRequired
 from careboard.organizations import access
 from careboard.organizations.api.scoping import ScopedViewSetMixin
@@ -316,6 +317,7 @@ class ProgramViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Generic
         responses={201: ProgramSerializer},
         parameters=[etag_header(201)],
     )
+    @idempotent
     def create(self, request: Request) -> Response:
         serializer = ProgramWriteSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -468,6 +470,7 @@ class ProgramItemsView(APIView):
         responses={201: ProgramItemSerializer},
         parameters=[IF_MATCH, etag_header(201)],
     )
+    @idempotent
     def post(self, request: Request, program_id: str, session_id: str) -> Response:
         program = _program_for_write(request, program_id)
         session = _session_of(program, session_id)

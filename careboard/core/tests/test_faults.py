@@ -530,7 +530,6 @@ def test_redis_outage_keeps_writes_drops_events_with_a_log_line_and_asks_websock
 # (3) SIGKILL during a burst of writes ------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="Idempotency-Key on observation POSTs not implemented yet")
 def test_sigkill_during_a_burst_then_retries_store_each_observation_exactly_once(
     app: AppServer, seed: dict[str, Any], postgres: PostgresCluster, say: Callable[[str], None]
 ) -> None:

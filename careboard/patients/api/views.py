@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from careboard.core.idempotency import idempotent
 from careboard.core.pagination import TimeCursorPagination
 from careboard.organizations import access
 from careboard.organizations.api.scoping import ScopedViewSet, ScopedViewSetMixin
@@ -58,6 +59,8 @@ class PatientViewSet(ScopedViewSet):
     http_method_names = ("get", "post", "patch", "head", "options")
     ordering_fields = ("family_name", "given_name", "mrn", "created_at")
     search_fields: tuple[str, ...] = ()  # `search` is handled by PatientQuerySet.search
+    # `ward` and `admitted` are checked by filter_queryset, for the list and one patient alike.
+    extra_problem_statuses = (400,)
 
     def base_queryset(self) -> QuerySet[Patient]:
         current = Prefetch(
@@ -119,6 +122,10 @@ class PatientViewSet(ScopedViewSet):
         elif admitted is not None:
             raise DRFValidationError({"admitted": ["Use true or false."]})
         return queryset
+
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
 
     def create_organization_id(self, serializer: serializers.BaseSerializer[Any]) -> Any:
         org = serializer.validated_data.get("organization")  # type: ignore[union-attr]
@@ -215,6 +222,10 @@ class AdmissionViewSet(
         admission = self.get_object()
         _log_admission_read(request, admission, AccessAction.ADMISSION_VIEW)
         return Response(self.get_serializer(admission).data)
+
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = serializer.validated_data  # type: ignore[union-attr]
@@ -387,6 +398,7 @@ class AdmissionObservationsView(APIView):
         return response
 
     @extend_schema(request=ObservationRecordSerializer, responses={201: ObservationSerializer})
+    @idempotent
     def post(self, request: Request, admission_id: str) -> Response:
         admission = admission_get_for_user(user=request.user, admission_id=admission_id)
         access.require(request.user, Capability.OBSERVATION_RECORD, admission.ward.organization_id)
