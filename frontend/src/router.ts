@@ -19,3 +19,15 @@ export const routes: RouteRecordRaw[] = [
 ];
 
 export const router = createRouter({ history: createWebHistory("/"), routes });
+
+// After a page change, move focus to the new page's heading so keyboard and screen-reader
+// users start at its top (the first load keeps the browser's own focus).
+router.afterEach((to, from) => {
+  if (!from.matched.length) return;
+  window.setTimeout(() => {
+    const heading = document.querySelector<HTMLElement>("main h1, h1");
+    if (!heading) return;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: false });
+  }, 50);
+});

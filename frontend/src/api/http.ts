@@ -59,12 +59,24 @@ function buildUrl(path: string, query?: RequestOptions["query"]): string {
 
 /** A fresh Idempotency-Key for a create that may be retried. */
 export function newIdempotencyKey(): string {
-  return crypto.randomUUID();
+  // randomUUID exists only in secure contexts; a phone on a plain-HTTP LAN address has
+  // getRandomValues all the same.
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
   const method = options.method ?? "GET";
-  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    // The server's messages (field errors) in the language chosen in the app.
+    "Accept-Language": document.documentElement.lang || "en",
+    ...options.headers,
+  };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   else if (method !== "GET") headers["X-CSRFToken"] = csrfToken();

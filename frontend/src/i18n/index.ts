@@ -38,8 +38,12 @@ export const i18n = createI18n({
   messages: messages as never,
 });
 
-export function setLanguage(code: Language): void {
+/** Switch the language; ``persist: false`` for a page that follows someone else's choice
+ * (the portal shows the patient's language without changing the device's setting). */
+export function setLanguage(code: Language, { persist = true }: { persist?: boolean } = {}): void {
   i18n.global.locale.value = code;
-  localStorage.setItem("careboard.language", code);
+  if (persist) localStorage.setItem("careboard.language", code);
   document.documentElement.lang = code;
 }
+
+document.documentElement.lang = i18n.global.locale.value;
