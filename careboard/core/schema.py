@@ -7,7 +7,8 @@ from typing import Any
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -39,11 +40,27 @@ _DESCRIPTIONS = {
 }
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of the version being changed; a stale one is refused with 412.",
+)
+
+
 class ProblemAutoSchema(AutoSchema):
     """AutoSchema that adds the problem-details responses each operation can produce.
 
     A view may list more statuses in ``extra_problem_statuses`` (e.g. 409, 412).
     """
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        versioned_write = self.method.upper() != "GET" and "{" in self.path
+        if getattr(self.view, "versioned", False) and versioned_write:
+            parameters.append(IF_MATCH)
+        return parameters
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
@@ -61,6 +78,8 @@ class ProblemAutoSchema(AutoSchema):
             if _has_filterset(self.view):
                 statuses.add(400)
         statuses |= set(getattr(self.view, "extra_problem_statuses", ()))
+        if getattr(self.view, "versioned", False) and "{" in self.path and method != "GET":
+            statuses.add(412)  # If-Match names a version that is no longer current
         handler = getattr(
             self.view, getattr(self.view, "action", None) or self.method.lower(), None
         )

@@ -35,3 +35,24 @@ def check_if_match(request: Request, instance: Any) -> None:
 def with_etag(response: Response, instance: Any) -> Response:
     response["ETag"] = etag_of(instance)
     return response
+
+
+class VersionedObjectMixin:
+    """For a viewset: every write to one object checks ``If-Match`` (412 when stale), and
+    every successful answer about one object carries its ``ETag``."""
+
+    versioned = True
+
+    def get_object(self) -> Any:
+        obj = super().get_object()  # type: ignore[misc]
+        if self.request.method in ("PUT", "PATCH", "POST", "DELETE"):  # type: ignore[attr-defined]
+            check_if_match(self.request, obj)  # type: ignore[attr-defined]
+        self._versioned_object = obj
+        return obj
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        obj = getattr(self, "_versioned_object", None)
+        if obj is not None and 200 <= response.status_code < 300 and "ETag" not in response:
+            response["ETag"] = etag_of(obj)
+        return response

@@ -30,6 +30,7 @@ from careboard.builder.api.portal_serializers import ActivityLogSerializer
 from careboard.builder.models import Assignment, AssignmentStatus, PortalToken, Program
 from careboard.core.idempotency import idempotent
 from careboard.core.pagination import TimeCursorPagination
+from careboard.core.versioning import VersionedObjectMixin
 from careboard.organizations import access
 from careboard.organizations.roles import Capability
 
@@ -100,7 +101,7 @@ class LogCursorPagination(TimeCursorPagination):
 
 
 @extend_schema(tags=["assignments"])
-class AssignmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class AssignmentViewSet(VersionedObjectMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Assignments of the caller's organisations.
 
     The list is sorted by urgency: the most severe flag first, then the number of flags,

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from careboard.core.idempotency import idempotent
 from careboard.core.pagination import TimeCursorPagination
+from careboard.core.versioning import VersionedObjectMixin
 from careboard.organizations import access
 from careboard.organizations.api.scoping import ScopedViewSet, ScopedViewSetMixin
 from careboard.organizations.models import Ward
@@ -49,7 +50,7 @@ def _django_errors(exc: Any) -> DRFValidationError:
     return DRFValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
-class PatientViewSet(ScopedViewSet):
+class PatientViewSet(VersionedObjectMixin, ScopedViewSet):
     """Patients of the caller's organisations. Search by name or MRN (`search`), filter by
     ward (`ward`) and by whether currently admitted (`admitted=true|false`)."""
 
@@ -169,6 +170,7 @@ class PatientViewSet(ScopedViewSet):
 
 
 class AdmissionViewSet(
+    VersionedObjectMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -449,7 +451,12 @@ class ObservationPreviewView(APIView):
         )
 
 
-class ObservationViewSet(ScopedViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ObservationViewSet(
+    VersionedObjectMixin,
+    ScopedViewSetMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """One observation: read, amend (PATCH with a reason), mark entered-in-error."""
 
     serializer_class = ObservationSerializer
