@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from careboard.core import app_shell, health
+from careboard.core import app_shell, health, metrics
 from careboard.core.api_fallback import api_not_found
 from careboard.organizations import views as org_pages
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("portal/", app_shell.portal, name="portal"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("invite/<str:token>/", org_pages.invitation_page, name="invitation"),
     path("handouts/", include("careboard.builder.urls")),
     path(settings.ADMIN_URL, admin.site.urls),

@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from redis.exceptions import RedisError
 
+from careboard.core import metrics
 from careboard.organizations import access
 from careboard.organizations.models import Organization, Ward
 from careboard.organizations.roles import Capability
@@ -89,6 +90,9 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
                         "reason": "Live updates interrupted; reconnect.",
                     }
                 )
+        finally:
+            # Ended without a disconnect (an outage above): no longer open either way.
+            metrics.websocket_closed(self)
 
     async def connect(self) -> None:
         self.groups_joined: set[str] = set()
@@ -96,6 +100,7 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
         # fails the handshake before it can read any close code.
         subprotocol = "bearer" if self.scope.get("auth") == "token" else None
         await self.accept(subprotocol=subprotocol)
+        metrics.websocket_opened(self)
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             # Accept, then close: a close before the handshake completes reaches the client
@@ -104,6 +109,7 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def disconnect(self, code: int) -> None:
+        metrics.websocket_closed(self)
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -11,6 +11,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from careboard.core import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -29,18 +31,24 @@ def send_now(groups: Iterable[str], event: dict[str, Any]) -> None:
         return
     try:
         # One event loop (and, with Redis, one connection) for all the groups, not one each.
-        async_to_sync(_send_all)(layer, list(dict.fromkeys(groups)), event)
+        failed = async_to_sync(_send_all)(layer, list(dict.fromkeys(groups)), event)
     except Exception:  # a broken channel layer must not fail the clinical write
         logger.exception("could not publish %s", event.get("type"))
+        failed = 1
+    metrics.event_published(event.get("type"), ok=not failed)
 
 
-async def _send_all(layer: Any, groups: list[str], event: dict[str, Any]) -> None:
+async def _send_all(layer: Any, groups: list[str], event: dict[str, Any]) -> int:
+    """Send to each group; the number of groups the layer did not take."""
     message = {"type": "careboard.event", "event": event}
+    failed = 0
     for group in groups:
         try:
             await layer.group_send(group, message)
         except Exception:  # one unreachable group must not keep the event from the others
             logger.exception("could not publish %s to %s", event.get("type"), group)
+            failed += 1
+    return failed
 
 
 def publish_after_commit(build: Callable[[], tuple[list[str], dict[str, Any]] | None]) -> None:

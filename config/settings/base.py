@@ -160,6 +160,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Middleware
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    "careboard.core.metrics.MetricsMiddleware",
     "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -419,3 +420,10 @@ RETENTION_YEARS_AFTER_DISCHARGE = env.int("RETENTION_YEARS_AFTER_DISCHARGE", def
 # Printed by `make run`; the demo personas only. Production never loads demo data.
 DEMO_PASSWORD = "careboard-demo"  # noqa: S105
 CSRF_FAILURE_VIEW = "careboard.core.errors.csrf_failure"
+# Prometheus metrics at /metrics (careboard/core/metrics.py, docs/operations.md#monitoring):
+# answered only to callers from these networks (empty: any) and, when METRICS_TOKEN is set,
+# only with `Authorization: Bearer <token>`; with neither, to nobody. Anyone else gets 404.
+# Worker processes add up their metrics when PROMETHEUS_MULTIPROC_DIR is set (read by
+# prometheus_client itself, from the environment).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
