@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install lint format check migrate demo clean frontend frontend-test
+.PHONY: run test install lint format check migrate demo clean frontend frontend-test docs
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -56,9 +56,24 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir var/site
+
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 clean:
 	rm -rf .venv .tools staticfiles frontend/node_modules careboard/static/dist
+
+# Benchmarks (bench/README.md): production settings, gunicorn + uvicorn workers, PostgreSQL,
+# Redis and wrk on this machine. `bench` is the quick data set (a few minutes); `bench-full`
+# generates the hospital and then the region scale (long). Results go to bench/results/.
+.PHONY: bench bench-full
+bench: install
+	$(UV) sync --frozen --group production --inexact
+	$(PY) bench/run.py --quick $(BENCH_ARGS)
+
+bench-full: install
+	$(UV) sync --frozen --group production --inexact
+	$(PY) bench/run.py --full $(BENCH_ARGS)
