@@ -59,7 +59,7 @@ export interface paths {
          * @description GET: the admission's observations, newest first (cursor-paginated), with the fluid
          *     balance per shift and over the last 24 h. POST: record one set.
          */
-        get: operations["admissions_observations_list"];
+        get: operations["admissions_observations_retrieve"];
         put?: never;
         /**
          * @description GET: the admission's observations, newest first (cursor-paginated), with the fluid
@@ -1222,23 +1222,38 @@ export interface components {
             admitted_at?: string;
             /** Format: date-time */
             readonly discharged_at: string | null;
-            readonly outcome: components["schemas"]["OutcomeEnum"];
+            /**
+             * @description Empty while open.
+             *
+             *     * `home` - Discharged home
+             *     * `transferred` - Transferred to another facility
+             *     * `against_advice` - Left against medical advice
+             *     * `deceased` - Deceased
+             *     * `other` - Other
+             */
+            readonly outcome: components["schemas"]["OutcomeEnum"] | components["schemas"]["BlankEnum"];
             protocol?: components["schemas"]["ProtocolEnum"];
             pregnant?: boolean;
-            /** Dengue phase */
-            readonly phase: components["schemas"]["DenguePhaseEnum"];
+            /**
+             * @description Empty unless the protocol is dengue.
+             *
+             *     * `febrile` - Febrile
+             *     * `critical` - Critical
+             *     * `recovery` - Recovery
+             */
+            readonly phase: components["schemas"]["DenguePhaseEnum"] | components["schemas"]["BlankEnum"];
             /**
              * Format: uuid
              * @description The user id (from /api/v1/me/ or memberships) of a physician.
              */
             attending_physician?: string | null;
             readonly spo2_scale: components["schemas"]["AdmissionSpo2ScaleEnum"];
-            readonly spo2_scale_set_by: components["schemas"]["UserRef"];
+            readonly spo2_scale_set_by: components["schemas"]["UserRef"] | null;
             /** Format: date-time */
             readonly spo2_scale_set_at: string | null;
             readonly interval_override_minutes: number | null;
             readonly interval_override_reason: string;
-            readonly interval_override_by: components["schemas"]["UserRef"];
+            readonly interval_override_by: components["schemas"]["UserRef"] | null;
             /** Format: date-time */
             readonly interval_override_at: string | null;
             /** Format: date-time */
@@ -1547,6 +1562,17 @@ export interface components {
             data_processing: components["schemas"]["ConsentRecord"] | null;
             research: components["schemas"]["ConsentRecord"] | null;
         };
+        /** @description A patient's open admission, as the patient list shows it. */
+        CurrentAdmission: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            ward: string;
+            ward_name: string;
+            bed: string;
+            /** Format: date-time */
+            admitted_at: string;
+        };
         DayCount: {
             /** Format: date */
             date: string;
@@ -1663,7 +1689,7 @@ export interface components {
             video_url?: string;
             readonly video_provider: string;
             readonly video_id: string;
-            /** Format: uri */
+            /** @description The privacy-enhanced player URL; empty without a video. */
             readonly embed_url: string;
             /** @description HTTPS image; defaults to the video's (YouTube). */
             thumbnail_url?: string;
@@ -1707,7 +1733,7 @@ export interface components {
             readonly name: string;
             readonly display: components["schemas"]["LocalizedText"];
             readonly video_provider: string;
-            /** Format: uri */
+            /** @description Empty without a video. */
             readonly embed_url: string;
             readonly thumbnail_url: string;
             readonly archived: boolean;
@@ -1734,6 +1760,17 @@ export interface components {
             code: components["schemas"]["CodeEnum"];
             severity: components["schemas"]["SeverityEnum"];
             detail: string;
+        };
+        FluidBalance: {
+            last_24h: components["schemas"]["FluidTotals"];
+            /** @description Newest first. */
+            shifts: components["schemas"]["ShiftFluidBalance"][];
+        };
+        FluidTotals: {
+            in_ml: number;
+            out_ml: number;
+            balance_ml: number;
+            has_data: boolean;
         };
         Invitation: {
             /** Format: uuid */
@@ -1919,8 +1956,7 @@ export interface components {
              * Format: double
              */
             readonly oxygen_flow: number | null;
-            /** Consciousness (ACVPU) */
-            readonly consciousness: components["schemas"]["ConsciousnessEnum"];
+            readonly consciousness: components["schemas"]["ConsciousnessEnum"] | components["schemas"]["BlankEnum"];
             /** Pain (0-10) */
             readonly pain_score: number | null;
             /** Oral intake (mL) */
@@ -1970,11 +2006,20 @@ export interface components {
             readonly status_reason: string;
             /** Format: date-time */
             readonly status_changed_at: string | null;
-            readonly status_changed_by: components["schemas"]["UserRef"];
+            readonly status_changed_by: components["schemas"]["UserRef"] | null;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        /** @description A cursor page of an admission's observations, newest first, with its fluid balance. */
+        ObservationPage: {
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["Observation"][];
+            fluid_balance: components["schemas"]["FluidBalance"];
         };
         /**
          * @description One set of observations. Limits are physiological extremes ever recorded in living
@@ -2069,6 +2114,35 @@ export interface components {
             /** Short name */
             readonly slug: string;
             time_zone?: string;
+            /**
+             * Day shift starts
+             * @example 07:00:00
+             */
+            day_shift_start?: string;
+            /**
+             * Evening shift starts
+             * @example 07:00:00
+             */
+            evening_shift_start?: string;
+            /**
+             * Night shift starts
+             * @example 07:00:00
+             */
+            night_shift_start?: string;
+            /** Interval for a NEWS2 of 0 (min) */
+            interval_score_zero?: number;
+            /** Interval for NEWS2 1-4 (min) */
+            interval_low?: number;
+            /** Interval for a single 3 (min) */
+            interval_low_medium?: number;
+            /** Interval for NEWS2 5-6 (min) */
+            interval_medium?: number;
+            /** Interval for NEWS2 7+ (min) */
+            interval_high?: number;
+            /** Interval when NEWS2 does not apply (min) */
+            interval_unscored?: number;
+            /** Longest interval in the dengue critical phase (min) */
+            interval_dengue_critical_max?: number;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -2077,6 +2151,35 @@ export interface components {
         OrganizationRequest: {
             name: string;
             time_zone?: string;
+            /**
+             * Day shift starts
+             * @example 07:00:00
+             */
+            day_shift_start?: string;
+            /**
+             * Evening shift starts
+             * @example 07:00:00
+             */
+            evening_shift_start?: string;
+            /**
+             * Night shift starts
+             * @example 07:00:00
+             */
+            night_shift_start?: string;
+            /** Interval for a NEWS2 of 0 (min) */
+            interval_score_zero?: number;
+            /** Interval for NEWS2 1-4 (min) */
+            interval_low?: number;
+            /** Interval for a single 3 (min) */
+            interval_low_medium?: number;
+            /** Interval for NEWS2 5-6 (min) */
+            interval_medium?: number;
+            /** Interval for NEWS2 7+ (min) */
+            interval_high?: number;
+            /** Interval when NEWS2 does not apply (min) */
+            interval_unscored?: number;
+            /** Longest interval in the dengue critical phase (min) */
+            interval_dengue_critical_max?: number;
         };
         /**
          * @description * `home` - Discharged home
@@ -2404,6 +2507,35 @@ export interface components {
         PatchedOrganizationRequest: {
             name?: string;
             time_zone?: string;
+            /**
+             * Day shift starts
+             * @example 07:00:00
+             */
+            day_shift_start?: string;
+            /**
+             * Evening shift starts
+             * @example 07:00:00
+             */
+            evening_shift_start?: string;
+            /**
+             * Night shift starts
+             * @example 07:00:00
+             */
+            night_shift_start?: string;
+            /** Interval for a NEWS2 of 0 (min) */
+            interval_score_zero?: number;
+            /** Interval for NEWS2 1-4 (min) */
+            interval_low?: number;
+            /** Interval for a single 3 (min) */
+            interval_low_medium?: number;
+            /** Interval for NEWS2 5-6 (min) */
+            interval_medium?: number;
+            /** Interval for NEWS2 7+ (min) */
+            interval_high?: number;
+            /** Interval when NEWS2 does not apply (min) */
+            interval_unscored?: number;
+            /** Longest interval in the dengue critical phase (min) */
+            interval_dengue_critical_max?: number;
         };
         PatchedPatientRequest: {
             /**
@@ -2494,9 +2626,7 @@ export interface components {
             phone?: string;
             /** E-mail */
             email?: string;
-            readonly current_admission: {
-                [key: string]: unknown;
-            };
+            readonly current_admission: components["schemas"]["CurrentAdmission"] | null;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -2767,7 +2897,16 @@ export interface components {
             readonly side: components["schemas"]["SideEnum"];
             readonly tempo: string;
             readonly notes: string;
-            readonly progression_field: components["schemas"]["ProgressionFieldEnum"];
+            /**
+             * @description Empty: no weekly progression.
+             *
+             *     * `sets` - Sets
+             *     * `reps` - Repetitions
+             *     * `hold_seconds` - Hold (s)
+             *     * `duration_seconds` - Duration (s)
+             *     * `load_kg` - Load (kg)
+             */
+            readonly progression_field: components["schemas"]["ProgressionFieldEnum"] | components["schemas"]["BlankEnum"];
             /** Format: double */
             readonly progression_step: number | null;
             /** Format: double */
@@ -2986,6 +3125,17 @@ export interface components {
          * @enum {string}
          */
         ShiftEnum: "D" | "E" | "N";
+        ShiftFluidBalance: {
+            in_ml: number;
+            out_ml: number;
+            balance_ml: number;
+            has_data: boolean;
+            shift: components["schemas"]["ShiftEnum"];
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+        };
         /**
          * @description * `left` - Left
          *     * `right` - Right
@@ -3184,6 +3334,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Method not allowed. */
             405: {
                 headers: {
@@ -3232,6 +3391,15 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedAdmissionList"];
                 };
             };
+            /** @description Invalid request (per-field messages in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated. */
             401: {
                 headers: {
@@ -3243,6 +3411,15 @@ export interface operations {
             };
             /** @description Authenticated, but the role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3282,7 +3459,10 @@ export interface operations {
     admissions_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (e.g. a UUID) per create. A retry with the same key and body replays the first answer (header `Idempotent-Replayed: true`); another body is 409. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3365,9 +3545,14 @@ export interface operations {
             };
         };
     };
-    admissions_observations_list: {
+    admissions_observations_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description From the previous page's `next` */
+                cursor?: string;
+                /** @description Observations per page (at most 1000) */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 admission_id: string;
@@ -3381,7 +3566,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Observation"][];
+                    "application/json": components["schemas"]["ObservationPage"];
                 };
             };
             /** @description Not authenticated. */
@@ -3443,7 +3628,10 @@ export interface operations {
     admissions_observations_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (e.g. a UUID) per create. A retry with the same key and body replays the first answer (header `Idempotent-Replayed: true`); another body is 409. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 admission_id: string;
             };
@@ -3797,7 +3985,10 @@ export interface operations {
     admissions_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description A UUID string identifying this admission. */
                 id: string;
@@ -3872,6 +4063,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type. */
             415: {
                 headers: {
@@ -3895,7 +4095,10 @@ export interface operations {
     admissions_discharge_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description A UUID string identifying this admission. */
                 id: string;
@@ -3970,6 +4173,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type. */
             415: {
                 headers: {
@@ -3992,14 +4204,7 @@ export interface operations {
     };
     admissions_moves_list: {
         parameters: {
-            query?: {
-                /** @description Which field to use when ordering the results. */
-                ordering?: string;
-                patient?: string;
-                /** @description A search term. */
-                search?: string;
-                ward?: string;
-            };
+            query?: never;
             header?: never;
             path: {
                 /** @description A UUID string identifying this admission. */
@@ -4076,7 +4281,10 @@ export interface operations {
     admissions_phase_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description A UUID string identifying this admission. */
                 id: string;
@@ -4151,6 +4359,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type. */
             415: {
                 headers: {
@@ -4173,14 +4390,7 @@ export interface operations {
     };
     admissions_phase_changes_list: {
         parameters: {
-            query?: {
-                /** @description Which field to use when ordering the results. */
-                ordering?: string;
-                patient?: string;
-                /** @description A search term. */
-                search?: string;
-                ward?: string;
-            };
+            query?: never;
             header?: never;
             path: {
                 /** @description A UUID string identifying this admission. */
@@ -4257,7 +4467,10 @@ export interface operations {
     admissions_transfer_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description A UUID string identifying this admission. */
                 id: string;
@@ -4332,6 +4545,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type. */
             415: {
                 headers: {
@@ -4399,6 +4621,15 @@ export interface operations {
             };
             /** @description Authenticated, but the role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4495,7 +4726,10 @@ export interface operations {
     assignments_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4562,6 +4796,15 @@ export interface operations {
             };
             /** @description Conflict with the current state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4658,7 +4901,10 @@ export interface operations {
     assignments_end_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4721,6 +4967,15 @@ export interface operations {
             };
             /** @description Conflict with the current state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4822,7 +5077,10 @@ export interface operations {
     assignments_portal_token_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4892,6 +5150,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type. */
             415: {
                 headers: {
@@ -4915,7 +5182,10 @@ export interface operations {
     assignments_portal_token_revoke_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4984,6 +5254,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type. */
             415: {
                 headers: {
@@ -5007,7 +5286,10 @@ export interface operations {
     assignments_reassign_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5070,6 +5352,15 @@ export interface operations {
             };
             /** @description Conflict with the current state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5232,6 +5523,15 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedExerciseList"];
                 };
             };
+            /** @description Invalid request (per-field messages in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated. */
             401: {
                 headers: {
@@ -5243,6 +5543,15 @@ export interface operations {
             };
             /** @description Authenticated, but the role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5538,6 +5847,15 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedInvitationList"];
                 };
             };
+            /** @description Invalid request (per-field messages in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated. */
             401: {
                 headers: {
@@ -5549,6 +5867,15 @@ export interface operations {
             };
             /** @description Authenticated, but the role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5870,6 +6197,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Method not allowed. */
             405: {
                 headers: {
@@ -5998,6 +6334,15 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedMembershipList"];
                 };
             };
+            /** @description Invalid request (per-field messages in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated. */
             401: {
                 headers: {
@@ -6009,6 +6354,15 @@ export interface operations {
             };
             /** @description Authenticated, but the role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6373,7 +6727,10 @@ export interface operations {
     observations_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description A UUID string identifying this observation. */
                 id: string;
@@ -6448,6 +6805,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type. */
             415: {
                 headers: {
@@ -6471,7 +6837,10 @@ export interface operations {
     observations_entered_in_error_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description A UUID string identifying this observation. */
                 id: string;
@@ -6546,6 +6915,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type. */
             415: {
                 headers: {
@@ -6603,6 +6981,15 @@ export interface operations {
             };
             /** @description Authenticated, but the role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6905,6 +7292,15 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedPatientList"];
                 };
             };
+            /** @description Invalid request (per-field messages in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated. */
             401: {
                 headers: {
@@ -6916,6 +7312,15 @@ export interface operations {
             };
             /** @description Authenticated, but the role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6946,7 +7351,10 @@ export interface operations {
     patients_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (e.g. a UUID) per create. A retry with the same key and body replays the first answer (header `Idempotent-Replayed: true`); another body is 409. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6993,6 +7401,15 @@ export interface operations {
             };
             /** @description Method not allowed. */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7447,6 +7864,15 @@ export interface operations {
                     "application/json": components["schemas"]["Patient"];
                 };
             };
+            /** @description Invalid request (per-field messages in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated. */
             401: {
                 headers: {
@@ -7497,7 +7923,10 @@ export interface operations {
     patients_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the version being changed; a stale one is refused with 412. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description A UUID string identifying this patient. */
                 id: string;
@@ -7556,6 +7985,15 @@ export interface operations {
             };
             /** @description Method not allowed. */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource changed since the version given in If-Match. */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7824,6 +8262,15 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedProgramListList"];
                 };
             };
+            /** @description Invalid request (per-field messages in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated. */
             401: {
                 headers: {
@@ -7835,6 +8282,15 @@ export interface operations {
             };
             /** @description Authenticated, but the role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7865,7 +8321,10 @@ export interface operations {
     programs_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (e.g. a UUID) per create. A retry with the same key and body replays the first answer (header `Idempotent-Replayed: true`); another body is 409. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7914,6 +8373,15 @@ export interface operations {
             };
             /** @description Method not allowed. */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8540,7 +9008,10 @@ export interface operations {
     programs_assign_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (e.g. a UUID) per create. A retry with the same key and body replays the first answer (header `Idempotent-Replayed: true`); another body is 409. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 program_id: string;
             };
@@ -8638,6 +9109,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description A unique key (e.g. a UUID) per create. A retry with the same key and body replays the first answer (header `Idempotent-Replayed: true`); another body is 409. */
+                "Idempotency-Key"?: string;
                 /** @description The program version being edited, as read from its ETag (`"3"`). */
                 "If-Match": string;
             };
@@ -8701,6 +9174,15 @@ export interface operations {
             };
             /** @description Method not allowed. */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8993,6 +9475,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Method not allowed. */
             405: {
                 headers: {
@@ -9251,6 +9742,15 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedWardList"];
                 };
             };
+            /** @description Invalid request (per-field messages in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated. */
             401: {
                 headers: {
@@ -9262,6 +9762,15 @@ export interface operations {
             };
             /** @description Authenticated, but the role does not allow this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
