@@ -66,6 +66,11 @@ def token_for_secret(secret: str) -> PortalToken:
         raise exceptions.AuthenticationFailed("This program has ended.")
     if token.expires_at <= timezone.now():
         raise exceptions.AuthenticationFailed("This link has expired.")
+    # GDPR: a patient who withdrew consent to the home program is not served by the portal.
+    from careboard.privacy.services import program_consent_withdrawn
+
+    if program_consent_withdrawn(token.assignment.patient):
+        raise exceptions.AuthenticationFailed("Consent to the home program was withdrawn.")
     portal_token_touch(token=token)
     return token
 

@@ -486,3 +486,20 @@ def test_anonymous_caller_cannot_manage_links(api_client, portal, assignment):
     assert api_client.post(token_url(assignment)).status_code == 401
     assert api_client.post(f"{token_url(assignment)}revoke/").status_code == 401
     assert portal.get(TODAY_URL).status_code == 200
+
+
+def test_a_withdrawn_program_consent_closes_the_portal(portal, assignment):
+    from careboard.privacy.tests.factories import ConsentRecordFactory
+
+    ConsentRecordFactory(patient=assignment.patient, purpose="program", decision="withdrawn")
+    response = portal.get("/api/v1/portal/today/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Consent to the home program was withdrawn."
+    # Given again, the same link works again.
+    ConsentRecordFactory(
+        patient=assignment.patient,
+        purpose="program",
+        decision="given",
+        decided_at=timezone.now() + dt.timedelta(seconds=1),
+    )
+    assert portal.get("/api/v1/portal/today/").status_code == 200
