@@ -30,7 +30,9 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	cd frontend && npm ci --no-audit --no-fund
 	@touch $@
 
-careboard/static/dist/manifest.json: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+# The prebuild step lists the Python packages' licences too, so it needs .venv.
+careboard/static/dist/manifest.json: frontend/node_modules/.installed $(FRONTEND_SOURCES) \
+		$(VENV)/.installed uv.lock frontend/scripts/licenses.mjs
 	cd frontend && npm run build
 
 frontend: careboard/static/dist/manifest.json

@@ -23,7 +23,8 @@ export const router = createRouter({ history: createWebHistory("/"), routes });
 // After a page change, move focus to the new page's heading so keyboard and screen-reader
 // users start at its top (the first load keeps the browser's own focus).
 router.afterEach((to, from) => {
-  if (!from.matched.length) return;
+  // Not on the first load, nor when only the query changes (tabs, searches keep their focus).
+  if (!from.matched.length || to.path === from.path) return;
   window.setTimeout(() => {
     const heading = document.querySelector<HTMLElement>("main h1, h1");
     if (!heading) return;

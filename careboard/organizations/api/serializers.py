@@ -61,6 +61,8 @@ class WardSerializer(serializers.ModelSerializer[Ward]):
         model = Ward
         fields = ("id", "organization", "name", "code", "beds", "archived", "created_at")
         read_only_fields = ("id", "created_at")
+        # validate() checks the name case-insensitively, with a message on the field.
+        validators: list[Any] = []
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         moved = "organization" in attrs and self.instance is not None
