@@ -1,0 +1,212 @@
+"""``manage.py import_observations``: validated and scored like the API, all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from careboard.organizations.roles import Role
+from careboard.patients import assessment, services
+from careboard.patients.models import Observation
+from careboard.patients.tests.factories import admit, record
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "admission,mrn,ward,recorded_at,respiratory_rate,spo2,on_oxygen,systolic_bp,diastolic_bp,"
+    "heart_rate,consciousness,temperature,hematocrit,platelets,warning_signs,notes\n"
+)
+
+
+def at(hours_ago: float) -> str:
+    return (timezone.now() - dt.timedelta(hours=hours_ago)).isoformat()
+
+
+def run(path: Path, *args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_observations", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def admission(ward, nurse):
+    return admit(ward=ward, by=nurse, hours_ago=48)
+
+
+def test_valid_rows_are_scored_like_the_api_with_history_and_board(tmp_path, admission, nurse):
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        HEADER
+        + f"{admission.pk},,,{at(30)},18,97,false,125,80,80,A,37.0,,,,\n"
+        + f"{admission.pk},,,{at(2)},26,91,true,105,70,95,A,38.5,,,,Back-filled\n"
+    )
+    out, _err = run(path, "--by", nurse.email)
+    assert "Imported 2 observation(s) for 1 admission(s)" in out
+    observations = list(Observation.objects.filter(admission=admission).order_by("recorded_at"))
+    assert [o.news2_total for o in observations] == [0, 11]
+    latest = observations[-1]
+    # Exactly what the API's scoring gives for these values.
+    expected = assessment.assess(
+        admission=admission,
+        values=assessment.observation_values(latest),
+        recorded_at=latest.recorded_at,
+        spo2_scale=latest.spo2_scale,
+        exclude_id=latest.pk,
+    ).model_fields()
+    assert {name: getattr(latest, name) for name in expected} == expected
+    assert latest.recorded_by == nurse
+    assert latest.notes == "Back-filled"
+    history = latest.history.get()
+    assert (history.history_type, history.history_user) == ("+", nurse)
+    # The board follows: latest observation, trend and next due time.
+    admission.refresh_from_db()
+    assert admission.latest_observation == latest
+    assert admission.previous_news2_total == 0
+    assert admission.next_due_at == latest.next_due_at
+    assert services.admission_rescore(admission=admission) == 0
+
+
+def test_one_bad_row_rejects_the_file_with_line_numbers(tmp_path, admission, nurse):
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        HEADER
+        + f"{admission.pk},,,{at(3)},18,97,false,125,80,80,A,37.0,,,,\n"
+        + f"{admission.pk},,,{at(2)},18,101,false,125,80,80,A,37.0,,,,\n"
+        + f"00000000-0000-0000-0000-000000000000,,,{at(2)},18,97,,,,,,,,,,\n"
+        + f"{admission.pk},,,{at(1)},,,,120,130,,,,,,,\n"
+        + f"{admission.pk},,,,18,97,,,,,,,,,,\n"
+        + f"{admission.pk},,,{at(-1)},18,97,,,,,,,,,,\n"
+    )
+    with pytest.raises(CommandError, match=r"5 row\(s\) rejected"):
+        run(path, "--by", nurse.email)
+    assert not Observation.objects.exists()  # all or nothing
+
+
+def test_rejected_rows_are_reported(tmp_path, admission, nurse):
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        HEADER
+        + f"{admission.pk},,,{at(3)},18,97,false,125,80,80,A,37.0,,,,\n"
+        + f"{admission.pk},,,{at(2)},18,101,false,125,80,80,A,37.0,,,,\n"
+        + f"00000000-0000-0000-0000-000000000000,,,{at(2)},18,97,,,,,,,,,,\n"
+        + f"{admission.pk},,,{at(1)},,,,120,130,,,,,,,\n"
+        + f"{admission.pk},,,,18,97,,,,,,,,,,\n"
+        + f"{admission.pk},,,{at(-1)},18,97,,,,,,,,,,\n"
+        + f"{admission.pk},,,{at(60)},18,97,,,,,,,,,,\n"
+    )
+    out, err = run(path, "--by", nurse.email, "--skip-invalid")
+    assert "Imported 1 observation(s)" in out
+    assert "6 rejected" in out
+    assert "line 3: spo2: Ensure this value is less than or equal to 100." in err
+    assert "line 4: admission: No such admission." in err
+    assert "line 5: diastolic_bp: The diastolic pressure is above the systolic." in err
+    assert "line 6: recorded_at: This field is required." in err
+    assert "line 7: recorded_at: The time is in the future." in err
+    assert "line 8: recorded_at: The time is before the admission." in err
+    assert Observation.objects.count() == 1
+
+
+def test_mrn_and_ward_json_lines_and_dry_run(tmp_path, admission, ward, nurse):
+    path = tmp_path / "obs.jsonl"
+    rows = [
+        {
+            "mrn": admission.patient.mrn.lower(),
+            "ward": str(ward.pk),
+            "recorded_at": at(5),
+            "respiratory_rate": 18,
+            "spo2": 97,
+            "on_oxygen": False,
+            "heart_rate": 80,
+        },
+        {"mrn": "NOPE", "ward": str(ward.pk), "recorded_at": at(5), "spo2": 97},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out, err = run(path, "--by", nurse.email, "--skip-invalid", "--dry-run")
+    assert "Validated (dry run, nothing stored) 1 observation(s)" in out
+    assert "line 2: mrn: No admission of this patient to this ward at this time." in err
+    assert not Observation.objects.exists()
+    run(path, "--by", nurse.email, "--skip-invalid")
+    assert Observation.objects.get().admission == admission
+
+
+def test_role_other_organisation_and_discharged_admissions(
+    tmp_path, admission, ward, nurse, make_member, outsider
+):
+    viewer = make_member(Role.VIEWER)
+    path = tmp_path / "obs.csv"
+    path.write_text(HEADER + f"{admission.pk},,,{at(3)},18,97,,,,,,,,,,\n")
+    _out, err = run(path, "--by", viewer.email, "--skip-invalid")
+    assert "line 2: Your role does not allow recording observations here." in err
+    _out, err = run(path, "--by", outsider.email, "--skip-invalid")
+    assert "line 2: admission: No such admission." in err
+    assert not Observation.objects.exists()
+
+    services.admission_discharge(
+        admission=admission, by=nurse, outcome="home", at=timezone.now() - dt.timedelta(hours=1)
+    )
+    _out, err = run(path, "--by", nurse.email, "--skip-invalid")
+    assert "closed" in err
+    out, _err = run(path, "--by", nurse.email, "--allow-discharged")
+    assert "Imported 1 observation(s)" in out
+
+
+def test_dengue_rows_see_the_rows_before_them(tmp_path, ward, nurse):
+    admission = admit(ward=ward, by=nurse, hours_ago=48, protocol="dengue")
+    record(admission, by=nurse, minutes_ago=47 * 60, hematocrit=40, platelets=150)
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        HEADER
+        + f"{admission.pk},,,{at(20)},,,,110,80,90,,,44,120,,\n"
+        + f"{admission.pk},,,{at(10)},,,,110,80,90,,,49,90,abdominal_pain;lethargy,\n"
+    )
+    run(path, "--by", nurse.email)
+    last = Observation.objects.filter(admission=admission).order_by("recorded_at").last()
+    codes = {reason["code"] for reason in last.dengue["reasons"]}
+    # 49 is over 20 % above the baseline 40; rising hematocrit with platelets falling
+    # below 100 compares with the row imported just before it.
+    assert {"hct_rise_20pct", "abdominal_pain", "lethargy"} <= codes
+    assert last.dengue_class == "with_warning_signs"
+    admission.refresh_from_db()
+    assert services.admission_rescore(admission=admission) == 0
+
+
+def test_unknown_columns_and_missing_file(tmp_path, nurse):
+    path = tmp_path / "obs.csv"
+    path.write_text("admission,recorded_at,pulse\n")
+    with pytest.raises(CommandError, match="Unknown column"):
+        run(path, "--by", nurse.email)
+    with pytest.raises(CommandError, match="No such file"):
+        run(tmp_path / "missing.csv", "--by", nurse.email)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_on_postgresql(tmp_path, admission, nurse):
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes are used on PostgreSQL only")
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        HEADER
+        + "".join(
+            f"{admission.pk},,,{at(40 - k)},18,97,false,125,80,80,A,37.0,,,,\n" for k in range(30)
+        )
+        + f"{admission.pk},,,{at(1)},18,101,false,125,80,80,A,37.0,,,,\n"
+    )
+    with pytest.raises(CommandError, match="1 row"):
+        run(path, "--by", nurse.email, "--workers", "2", "--batch-size", "7")
+    assert not Observation.objects.exists()
+    out, _err = run(
+        path, "--by", nurse.email, "--workers", "2", "--batch-size", "7", "--skip-invalid"
+    )
+    assert "Imported 30 observation(s)" in out
+    assert Observation.objects.filter(admission=admission).count() == 30
+    admission.refresh_from_db()
+    assert admission.latest_observation.recorded_at == max(
+        o.recorded_at for o in Observation.objects.all()
+    )
