@@ -47,7 +47,7 @@ demo: migrate
 	$(PY) manage.py demo
 
 run: demo frontend
-	@$(PY) manage.py demo --print-logins
+	@$(PY) manage.py demo --print-logins --url "http://$(HOST):$(PORT)/"
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 test: install frontend frontend-test

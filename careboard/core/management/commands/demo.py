@@ -18,8 +18,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--print-logins", action="store_true", help="only print the demo logins"
         )
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000/", help="the address printed with the logins"
+        )
 
-    def handle(self, *args: Any, print_logins: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, print_logins: bool = False, url: str = "", **options: Any) -> None:
         if not print_logins:
             orgs = load_demo_organizations()
             patients = load_demo_patients()
@@ -32,5 +35,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Careboard demo logins (password for all: {settings.DEMO_PASSWORD})")
         for org, role, email in demo_logins():
             self.stdout.write(f"  {org:<15} {role:<10} {email}")
-        self.stdout.write("Open http://127.0.0.1:8000/ and sign in.")
+        self.stdout.write(f"Open {url or 'http://127.0.0.1:8000/'} and sign in.")
         self.stdout.write("")
