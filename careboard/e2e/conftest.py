@@ -58,7 +58,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _live_server() -> Iterator[LiveServer]:
     if not MANIFEST.exists():
         pytest.skip("the front end is not built (careboard/static/dist): run `make frontend`")
@@ -70,7 +70,7 @@ def _live_server() -> Iterator[LiveServer]:
         live.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _results() -> Path:
     # Emptied once per session, so the folders hold exactly this run's pages and failures.
     for folder in (SCREENSHOTS, FAILURES):
@@ -79,17 +79,17 @@ def _results() -> Path:
     return RESULTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(_live_server: LiveServer) -> str:
     return _live_server.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _manifest_at_start(_live_server: LiveServer) -> bytes:
     return MANIFEST.read_bytes()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
@@ -152,7 +152,7 @@ def new_page(
         pytest.fail("uncaught errors in the page:\n" + "\n".join(errors))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _signed_in_states() -> dict[str, Any]:
     """Browser storage (the session cookie) per persona, so each signs in once per session."""
     return {}
