@@ -13,6 +13,7 @@ from rest_framework import serializers
 from careboard.organizations.api.scoping import ScopedPrimaryKeyRelatedField
 from careboard.organizations.models import Organization, Ward
 from careboard.organizations.roles import Capability, Role
+from careboard.patients.assessment import VITAL_FIELDS
 from careboard.patients.models import (
     Admission,
     AdmissionMove,
@@ -391,29 +392,8 @@ class ObservationSerializer(serializers.ModelSerializer[Observation]):
             "recorded_by",
             "shift",
             "spo2_scale",
-            "temperature",
-            "heart_rate",
-            "respiratory_rate",
-            "systolic_bp",
-            "diastolic_bp",
-            "spo2",
-            "on_oxygen",
-            "oxygen_flow",
-            "consciousness",
-            "pain_score",
-            "fluid_in_oral",
-            "fluid_in_iv",
-            "fluid_in_other",
-            "fluid_out_urine",
-            "fluid_out_vomit",
-            "fluid_out_drain",
-            "fluid_out_other",
-            "weight",
-            "hematocrit",
-            "platelets",
-            "wbc",
-            "warning_signs",
-            "notes",
+            # The recorded values, in the order of the API (one list: assessment.VITAL_FIELDS).
+            *VITAL_FIELDS,
             "news2",
             "dengue",
             "next_due_at",
