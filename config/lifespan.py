@@ -18,14 +18,23 @@ from django.conf import settings
 logger = logging.getLogger("careboard.sweep")
 
 
-async def _sweep_forever(interval: float) -> None:
+def _housekeeping() -> int:
+    """The periodic work of one server: overdue alerts, and forgetting old Idempotency-Keys
+    (otherwise their replay store grows with every create)."""
+    from careboard.core.idempotency import forget_expired
     from careboard.patients.overdue import sweep_overdue
 
+    count = sweep_overdue()
+    forget_expired()
+    return count
+
+
+async def _sweep_forever(interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
             # thread_sensitive: the events it publishes go out on this server's event loop.
-            count = await sync_to_async(sweep_overdue, thread_sensitive=True)()
+            count = await sync_to_async(_housekeeping, thread_sensitive=True)()
         except Exception:  # a failed sweep must not stop the next one
             logger.exception("overdue sweep failed")
         else:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from careboard.core.problems import Conflict
@@ -338,18 +339,19 @@ def admission_refresh(*, admission: Admission, publish: bool = True) -> Admissio
             complete=latest.news2_complete,
         )
         admission.next_due_at = due.due_at
-    changes: dict[str, Any] = {
-        "latest_observation": latest,
-        "previous_news2_total": admission.previous_news2_total,
-        "next_due_at": admission.next_due_at,
-    }
-    # A new due time opens a new overdue period. Otherwise the sweep's mark is left alone:
-    # this copy of the admission may predate it, and writing it back would alert twice.
-    Admission.objects.filter(pk=admission.pk).exclude(next_due_at=admission.next_due_at).update(
-        overdue_alerted_for=None
+    # A new due time opens a new overdue period. Otherwise the sweep's mark is left alone
+    # (decided in the database: this copy of the admission may predate the mark, and writing
+    # it back would alert twice). Derived bookkeeping, not a change anyone made: one UPDATE,
+    # no history row.
+    due_unchanged = Q(next_due_at=admission.next_due_at)
+    Admission.objects.filter(pk=admission.pk).update(
+        latest_observation=latest,
+        previous_news2_total=admission.previous_news2_total,
+        next_due_at=admission.next_due_at,
+        overdue_alerted_for=Case(
+            When(due_unchanged, then=F("overdue_alerted_for")), default=Value(None)
+        ),
     )
-    # Derived bookkeeping, not a change anyone made: an UPDATE without a history row.
-    Admission.objects.filter(pk=admission.pk).update(**changes)
     if publish:
         events.admission_changed(admission)
     return admission

@@ -70,3 +70,12 @@ def test_old_keys_are_forgotten(client_for, nurse):
     client_for(nurse).post(URL, {"name": "East"}, HTTP_IDEMPOTENCY_KEY=KEY)
     assert forget_expired(now=timezone.now() + timedelta(hours=23)) == 0
     assert forget_expired(now=timezone.now() + timedelta(days=2)) == 1
+
+
+def test_the_servers_periodic_housekeeping_forgets_old_keys(client_for, nurse):
+    from config.lifespan import _housekeeping
+
+    client_for(nurse).post(URL, {"name": "East"}, HTTP_IDEMPOTENCY_KEY=KEY)
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(days=2))
+    _housekeeping()
+    assert not IdempotentRequest.objects.exists()
