@@ -27,21 +27,23 @@ websocket_urlpatterns = _routes()
 
 
 @database_sync_to_async
-def _user_for_token(secret: str) -> Any:
+def _user_for_token(secret: str) -> tuple[Any, Any]:
+    """The token's user and the token's id (kept to re-check it when access changes)."""
     from careboard.users.authentication import user_for_token
 
     try:
-        user, _token = user_for_token(secret)
+        user, token = user_for_token(secret)
     except AuthenticationFailed:
-        return AnonymousUser()
-    return user
+        return AnonymousUser(), None
+    return user, token.pk
 
 
 class _BearerSubprotocolMiddleware(BaseMiddleware):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         protocols = [p.strip() for p in scope.get("subprotocols", [])]
         if len(protocols) >= 2 and protocols[0].lower() == "bearer":
-            scope = dict(scope, user=await _user_for_token(protocols[1]), auth="token")
+            user, token_id = await _user_for_token(protocols[1])
+            scope = dict(scope, user=user, auth="token", token_id=token_id)
         return await super().__call__(scope, receive, send)
 
 

@@ -15,6 +15,7 @@ from careboard.core.problems import Conflict
 from careboard.organizations import access
 from careboard.organizations.models import Invitation, Membership, Organization
 from careboard.organizations.roles import Role
+from careboard.realtime.publish import access_changed_after_commit
 from careboard.users.models import User
 from careboard.users.tokens import digest
 
@@ -41,6 +42,7 @@ def membership_set_role(*, membership: Membership, role: str) -> Membership:
         membership.role = role
         membership.full_clean()
         membership.save(update_fields=["role", "updated_at"])
+        access_changed_after_commit(membership.user_id)
     access.forget_roles(membership.user)
     return membership
 
@@ -50,7 +52,9 @@ def membership_remove(*, membership: Membership) -> None:
     with transaction.atomic():
         if membership.role == Role.ADMIN and _lock_admins(membership.organization) <= 1:
             raise Conflict("An organisation needs at least one admin; appoint another first.")
+        user_id = membership.user_id
         membership.delete()
+        access_changed_after_commit(user_id)
     access.forget_roles(membership.user)
 
 

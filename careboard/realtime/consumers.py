@@ -19,7 +19,8 @@ from careboard.core import metrics
 from careboard.organizations import access
 from careboard.organizations.models import Organization, Ward
 from careboard.organizations.roles import Capability
-from careboard.realtime.publish import organization_group, ward_group
+from careboard.realtime.publish import organization_group, user_group, ward_group
+from careboard.users.models import ApiToken, User
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +65,24 @@ def _organization_visible(user: Any, organization_id: str) -> bool:
     return True
 
 
+@database_sync_to_async
+def _still_signed_in(user: Any, token_id: Any) -> bool:
+    """The user is still active and, for a token connection, the token still valid."""
+    if not User.objects.filter(pk=user.pk, is_active=True).exists():
+        return False
+    return token_id is None or ApiToken.objects.active().filter(pk=token_id).exists()
+
+
 class BoardConsumer(AsyncJsonWebsocketConsumer):
     """Client messages: ``{"action": "subscribe" | "unsubscribe", "ward": id}`` or
     ``{"action": ..., "organization": id}`` (every ward of it, for the critical list);
     ``{"action": "ping"}``. Server messages: ``subscribed``, ``unsubscribed``, ``error``,
     ``pong`` and the events (``observation.recorded``, ``observation.amended``,
-    ``admission.changed``, ``alert.overdue``). Closed with 4401 when not authenticated, and
-    with 1012 when Redis or the database is unreachable (reconnect with back-off)."""
+    ``admission.changed``, ``alert.overdue``). Closed with 4401 when not authenticated (or
+    no longer: user deactivated, token revoked), and with 1012 when Redis or the database is
+    unreachable (reconnect with back-off). When the user's access changes, subscriptions to
+    what they may no longer see end with ``{"type": "unsubscribed", ..., "reason": "access"}``.
+    """
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -95,6 +107,8 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             metrics.websocket_closed(self)
 
     async def connect(self) -> None:
+        # Subscribed group -> ("ward" | "organization", id), to re-check when access changes.
+        self.subscriptions: dict[str, tuple[str, str]] = {}
         self.groups_joined: set[str] = set()
         # A client that offered the bearer subprotocol must get it back, or the browser
         # fails the handshake before it can read any close code.
@@ -107,6 +121,10 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             # as a bare HTTP 403 (close code 1006 in a browser), and the client could not
             # tell "log in again" from a network failure.
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        group = user_group(user.pk)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.add(group)
 
     async def disconnect(self, code: int) -> None:
         metrics.websocket_closed(self)
@@ -161,11 +179,28 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
         if action == "subscribe":
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.add(group)
+            self.subscriptions[group] = (key, target)
             await self.send_json({"type": "subscribed", key: target})
         else:
-            await self.channel_layer.group_discard(group, self.channel_name)
-            self.groups_joined.discard(group)
+            await self._leave(group)
             await self.send_json({"type": "unsubscribed", key: target})
+
+    async def _leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined.discard(group)
+        self.subscriptions.pop(group, None)
+
+    async def careboard_access_changed(self, message: dict[str, Any]) -> None:
+        """The user's roles, memberships or token changed: keep only what they may still see."""
+        user = self.scope["user"]
+        if not await _still_signed_in(user, self.scope.get("token_id")):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        for group, (key, target) in list(self.subscriptions.items()):
+            check = _ward_visible if key == "ward" else _organization_visible
+            if not await check(user, target):
+                await self._leave(group)
+                await self.send_json({"type": "unsubscribed", key: target, "reason": "access"})
 
     async def careboard_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

@@ -24,6 +24,35 @@ def organization_group(organization_id: Any) -> str:
     return f"org.{organization_id}"
 
 
+def user_group(user_id: Any) -> str:
+    """Every open connection of a user joins this group, to hear that its access changed."""
+    return f"user.{user_id}"
+
+
+# Internal message type: handled by the consumer, never forwarded to the client as such.
+ACCESS_CHANGED = "careboard.access_changed"
+
+
+def access_changed_after_commit(user_id: Any) -> None:
+    """Tell the user's open connections, after commit, to check their subscriptions again.
+
+    Called by the services that take access away (a role changed, a membership removed, a
+    token revoked): a connection lives for hours and must not keep receiving a ward's
+    events once its user may no longer see that ward.
+    """
+
+    def run() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(user_group(user_id), {"type": ACCESS_CHANGED})
+        except Exception:  # the write succeeded; a lost notice must not fail it
+            logger.exception("could not notify the connections of user %s", user_id)
+
+    transaction.on_commit(run)
+
+
 def send_now(groups: Iterable[str], event: dict[str, Any]) -> None:
     """Send ``event`` to every group at once (call only after commit, from sync code)."""
     layer = get_channel_layer()

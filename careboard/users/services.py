@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from careboard.realtime.publish import access_changed_after_commit
 from careboard.users import tokens
 from careboard.users.models import ApiToken, User
 
@@ -40,6 +41,8 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        # A websocket opened with this token must not outlive it.
+        access_changed_after_commit(token.user_id)
     return token
 
 

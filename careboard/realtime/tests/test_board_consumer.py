@@ -25,13 +25,14 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from careboard.organizations import services as org_services
 from careboard.organizations.models import Membership
 from careboard.organizations.tests.factories import WardFactory
 from careboard.patients import services
 from careboard.patients.models import Admission, Observation, Outcome
 from careboard.patients.overdue import sweep_overdue
 from careboard.realtime.tests.communicator import WebsocketCommunicator
-from careboard.users.services import api_token_create
+from careboard.users.services import api_token_create, api_token_revoke
 from config.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -248,6 +249,79 @@ async def test_a_user_removed_from_the_organisation_cannot_subscribe_any_more(
             "organization": str(organization.pk),
             "detail": "Not found.",
         }
+
+
+async def test_removing_a_member_ends_their_open_subscriptions(
+    admission, nurse, colleague, ward, organization
+):
+    secret = await database_sync_to_async(token_for)(nurse)
+    membership = await database_sync_to_async(Membership.objects.get)(
+        user=nurse, organization=organization
+    )
+
+    async with connected(secret) as communicator:
+        await subscribed(communicator, ward=ward.pk)
+        await subscribed(communicator, organization=organization.pk)
+
+        await database_sync_to_async(org_services.membership_remove)(membership=membership)
+
+        ended = [await communicator.receive_json_from(timeout=WAIT) for _ in range(2)]
+        assert sorted(ended, key=lambda e: list(e)) == sorted(
+            [
+                {"type": "unsubscribed", "ward": str(ward.pk), "reason": "access"},
+                {"type": "unsubscribed", "organization": str(organization.pk), "reason": "access"},
+            ],
+            key=lambda e: list(e),
+        )
+        # The ward's events no longer reach the removed member.
+        await database_sync_to_async(record)(admission, colleague)
+        assert await communicator.receive_nothing(timeout=0.5) is True
+
+
+async def test_a_role_change_keeps_the_subscriptions_the_role_still_allows(
+    nurse, ward, organization
+):
+    secret = await database_sync_to_async(token_for)(nurse)
+    membership = await database_sync_to_async(Membership.objects.get)(
+        user=nurse, organization=organization
+    )
+
+    async with connected(secret) as communicator:
+        await subscribed(communicator, ward=ward.pk)
+
+        await database_sync_to_async(org_services.membership_set_role)(
+            membership=membership, role="physician"
+        )
+
+        assert await communicator.receive_nothing(timeout=0.5) is True
+        await communicator.send_json_to({"action": "ping"})
+        assert await communicator.receive_json_from(timeout=WAIT) == {"type": "pong"}
+
+
+async def test_revoking_the_token_closes_its_connection_with_4401(nurse, ward):
+    token, secret = await database_sync_to_async(api_token_create)(user=nurse, name="ws")
+
+    async with connected(secret) as communicator:
+        await subscribed(communicator, ward=ward.pk)
+
+        await database_sync_to_async(api_token_revoke)(token=token)
+
+        assert await communicator.receive_output(timeout=WAIT) == {
+            "type": "websocket.close",
+            "code": 4401,
+        }
+
+
+async def test_revoking_another_token_of_the_user_keeps_this_connection(nurse, ward):
+    secret = await database_sync_to_async(token_for)(nurse)
+    other, _ = await database_sync_to_async(api_token_create)(user=nurse, name="other")
+
+    async with connected(secret) as communicator:
+        await subscribed(communicator, ward=ward.pk)
+
+        await database_sync_to_async(api_token_revoke)(token=other)
+
+        assert await communicator.receive_nothing(timeout=0.5) is True
 
 
 @pytest.mark.parametrize(

@@ -161,6 +161,18 @@ describe("useLiveBoard", () => {
     scope.stop();
   });
 
+  it("shows no-access when the server ends a subscription for lost access", () => {
+    const { live, scope } = start();
+    const socket = FakeSocket.last();
+    socket.open();
+    socket.receive({ type: "subscribed", ward: "w1" });
+    expect(live.status.value).toBe("live");
+    socket.receive({ type: "unsubscribed", ward: "w1", reason: "access" });
+    expect(live.status.value).toBe("no-access");
+    expect(live.lastError.value).toBe("access");
+    scope.stop();
+  });
+
   it("closes a silent connection after two heartbeats and reconnects", () => {
     const { live, scope } = start();
     const socket = FakeSocket.last();

@@ -15,7 +15,7 @@ import { onScopeDispose, readonly, ref, toValue, watch, type MaybeRefOrGetter } 
 
 import { isBoardEvent, type BoardEvent } from "@/api/board";
 
-export type LiveStatus = "connecting" | "live" | "reconnecting" | "offline" | "signed-out";
+export type LiveStatus = "connecting" | "live" | "reconnecting" | "offline" | "signed-out" | "no-access";
 export type Subscription = { ward: string } | { organization: string };
 export type SyncReason = "subscribed" | "reconnected" | "fallback";
 
@@ -160,6 +160,17 @@ export function useLiveBoard(options: LiveBoardOptions) {
         const reason: SyncReason = dropped ? "reconnected" : "subscribed";
         dropped = false;
         options.onSync?.(reason);
+      }
+    } else if (m.type === "unsubscribed" && (m as { reason?: string }).reason === "access") {
+      // The server ended a subscription because the user's access changed (membership
+      // removed, role changed): events stop, and retrying would not bring them back.
+      const k = m.ward !== undefined ? `ward:${m.ward}` : `organization:${m.organization}`;
+      sent.delete(k);
+      confirmed.delete(k);
+      if (wanted().has(k)) {
+        status.value = "no-access";
+        lastError.value = "access";
+        clearFallback();
       }
     } else if (m.type === "error") {
       lastError.value = m.detail ?? "error";
