@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.core import RESERVED_ATTRS
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -397,8 +398,8 @@ SPECTACULAR_SETTINGS = {
 
 # Careboard
 # ------------------------------------------------------------------------------
-# The overdue sweep (alert.overdue once per overdue period) runs inside the ASGI server
-# every this many seconds; 0 turns it off (when a worker runs `manage.py sweep_overdue`).
+# The overdue sweep (alert.overdue once per overdue period) runs every this many seconds,
+# in the ASGI server or from Celery beat (BACKGROUND_JOBS); 0 turns it off.
 OVERDUE_SWEEP_SECONDS = env.float("OVERDUE_SWEEP_SECONDS", default=60.0)
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
@@ -417,6 +418,8 @@ PORTAL_URL = env("PORTAL_URL", default="")
 TRUSTED_PROXY = env.int("TRUSTED_PROXY", default=0)
 # `manage.py apply_retention` erases patients discharged longer ago than this.
 RETENTION_YEARS_AFTER_DISCHARGE = env.int("RETENTION_YEARS_AFTER_DISCHARGE", default=10)
+# ... and the same runs on its own every this many seconds (default daily; 0: only by hand).
+RETENTION_SWEEP_SECONDS = env.float("RETENTION_SWEEP_SECONDS", default=24 * 60 * 60.0)
 # Printed by `make run`; the demo personas only. Production never loads demo data.
 DEMO_PASSWORD = "careboard-demo"  # noqa: S105
 CSRF_FAILURE_VIEW = "careboard.core.errors.csrf_failure"
@@ -427,3 +430,59 @@ CSRF_FAILURE_VIEW = "careboard.core.errors.csrf_failure"
 # prometheus_client itself, from the environment).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+
+# Background jobs (docs/operations.md#background-jobs)
+# ------------------------------------------------------------------------------
+# "inprocess" (default): the periodic work (overdue sweep, Idempotency-Key expiry, retention)
+# runs inside the ASGI server and export jobs run in their request, so the embedded default
+# needs no worker. "celery": Celery beat schedules that work and Celery workers run it and
+# the export jobs; the server runs none of it. Celery needs Redis: its broker, and the cache
+# where export jobs keep their state and document.
+BACKGROUND_JOBS = env("BACKGROUND_JOBS", default="inprocess")
+if BACKGROUND_JOBS not in {"inprocess", "celery"}:
+    raise ImproperlyConfigured(
+        f"BACKGROUND_JOBS must be inprocess or celery, not {BACKGROUND_JOBS!r}."
+    )
+if BACKGROUND_JOBS == "celery" and not REDIS_URL:
+    raise ImproperlyConfigured("BACKGROUND_JOBS=celery needs REDIS_URL.")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# JSON only: a pickled message from whoever can write to the broker would run code.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+# No result backend: the periodic tasks return nothing anyone reads, and export jobs keep
+# their own state (careboard/privacy/export_jobs.py).
+CELERY_TASK_IGNORE_RESULT = True
+# A task whose worker dies mid-way is delivered again (every task is idempotent), and a
+# worker takes one task at a time, so a long export does not hold short sweeps back.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Upper bounds for any task; each task sets tighter ones. Below the Redis transport's
+# one-hour visibility timeout, after which an unacknowledged task is delivered again.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = TIME_ZONE
+EXPORT_JOB_TTL_SECONDS = env.int("EXPORT_JOB_TTL_SECONDS", default=60 * 60)
+CELERY_BEAT_SCHEDULE = {
+    name: entry
+    for name, entry in {
+        # A sweep that waited longer than one interval is superseded by the next: expire it.
+        "overdue-sweep": {
+            "task": "careboard.patients.tasks.sweep_overdue",
+            "schedule": OVERDUE_SWEEP_SECONDS,
+            "options": {"expires": OVERDUE_SWEEP_SECONDS},
+        },
+        "idempotency-key-expiry": {
+            "task": "careboard.core.tasks.forget_expired_idempotency_keys",
+            "schedule": 60 * 60.0,
+        },
+        "retention": {
+            "task": "careboard.privacy.tasks.apply_retention",
+            "schedule": RETENTION_SWEEP_SECONDS,
+        },
+    }.items()
+    if entry["schedule"] > 0
+}

@@ -27,6 +27,7 @@ import datetime as dt
 import enum
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,6 +221,18 @@ def references(status: dict[str, int], **fields: Any) -> Expect:
 
 def _later(c: Ctx, days: int) -> str:
     return (c.org.today() + dt.timedelta(days=days)).isoformat()
+
+
+def export_job_of_caller(c: Ctx) -> Any:
+    """A ready export job the caller asked for, of the named organisation's patient (an
+    unknown id for callers without a user: they are refused before it is looked at)."""
+    from careboard.privacy import export_jobs
+
+    if c.caller.user is None:
+        return uuid.uuid4()
+    job = export_jobs.export_job_create(patient=c.org.patient, by=c.caller.user)
+    export_jobs.export_job_build(job.id)
+    return job.id
 
 
 ADMISSION = {"admission_id": at("admission")}
@@ -487,6 +500,20 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ),
     ("api:patient-export", "GET"): detail(
         staff(200, "admin"), kwargs={"patient_id": at("patient")}
+    ),
+    ("api:patient-export", "POST"): detail(
+        staff(202, "admin"), kwargs={"patient_id": at("patient")}
+    ),
+    # A built export job of the caller's, of the named organisation's patient: only an admin
+    # who asked sees it; to anyone else it does not exist.
+    ("api:export-job", "GET"): detail(
+        staff(200, "admin", refused=404), kwargs={"job_id": export_job_of_caller}
+    ),
+    ("api:export-job", "DELETE"): detail(
+        staff(204, "admin", refused=404), kwargs={"job_id": export_job_of_caller}
+    ),
+    ("api:export-job-download", "GET"): detail(
+        staff(200, "admin", refused=404), kwargs={"job_id": export_job_of_caller}
     ),
     # Of a patient who is not admitted (an admitted one is a 409).
     ("api:patient-erase", "POST"): detail(

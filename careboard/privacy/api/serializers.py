@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from careboard.patients.api.history_views import TimelineEntrySerializer
 from careboard.patients.api.serializers import UserRefSerializer
+from careboard.privacy.export_jobs import ExportJob, ExportJobStatus
 from careboard.privacy.models import (
     AccessAction,
     AccessLog,
@@ -161,3 +164,26 @@ class PatientExportSerializer(serializers.Serializer):
         many=True, help_text="Reads of a ward's board while the patient lay on that ward."
     )
     erasure = serializers.DictField(allow_null=True)
+
+
+class ExportJobSerializer(serializers.Serializer):
+    """An export job (``POST /patients/{id}/export/``): built by a worker, kept until
+    ``expires_at``, downloadable by the admin who asked while ``status`` is ready."""
+
+    id = serializers.UUIDField()
+    patient = serializers.UUIDField(source="patient_id")
+    status = serializers.ChoiceField(choices=ExportJobStatus.choices)
+    requested_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(help_text="The job and its document are gone then.")
+    size = serializers.IntegerField(
+        allow_null=True, help_text="Bytes of the JSON document, once ready."
+    )
+    download = serializers.SerializerMethodField(help_text="The document's URL, once ready.")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_download(self, job: ExportJob) -> str | None:
+        if job.status != ExportJobStatus.READY:
+            return None
+        url = reverse("api:export-job-download", kwargs={"job_id": job.id})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url

@@ -13,6 +13,12 @@ urlpatterns = [
         views.PatientExportView.as_view(),
         name="patient-export",
     ),
+    path("exports/<uuid:job_id>/", views.ExportJobView.as_view(), name="export-job"),
+    path(
+        "exports/<uuid:job_id>/download/",
+        views.ExportJobDownloadView.as_view(),
+        name="export-job-download",
+    ),
     path(
         "patients/<uuid:patient_id>/erase/",
         views.PatientEraseView.as_view(),

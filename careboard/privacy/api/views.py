@@ -5,21 +5,26 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, pagination, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from careboard.core.problems import Conflict
 from careboard.organizations import access
 from careboard.organizations.roles import Capability
 from careboard.patients.models import Patient
-from careboard.privacy import access_log, export, selectors, services
+from careboard.privacy import access_log, export, export_jobs, selectors, services, tasks
 from careboard.privacy.api.serializers import (
     AccessLogQuerySerializer,
     AccessLogSerializer,
@@ -27,6 +32,7 @@ from careboard.privacy.api.serializers import (
     ConsentRecordSerializer,
     EraseSerializer,
     ErasureRecordSerializer,
+    ExportJobSerializer,
     PatientConsentsSerializer,
     PatientExportSerializer,
 )
@@ -114,7 +120,10 @@ class AccessLogView(generics.ListAPIView):
 
 class PatientExportView(APIView):
     """Everything held about the patient, as one JSON document to download (GDPR Art. 15
-    and 20). Org admins only; the export is itself access-logged."""
+    and 20). Org admins only; the export is itself access-logged.
+
+    GET builds the document in the request. POST makes an export job instead, built by a
+    background worker (for a long record), and answers 202 with its Location."""
 
     @extend_schema(
         responses={
@@ -134,9 +143,87 @@ class PatientExportView(APIView):
             patient_id=patient.pk,
         )
         document = export.patient_export(patient=patient, by=request.user)
-        # Named by id: a file name ends up in download folders, histories and mail.
-        disposition = f'attachment; filename="patient-{patient.pk}.json"'
-        return Response(document, headers={"Content-Disposition": disposition})
+        return Response(document, headers={"Content-Disposition": _disposition(patient.pk)})
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: OpenApiResponse(
+                ExportJobSerializer, description="The job; its URL in the Location header."
+            )
+        },
+    )
+    def post(self, request: Request, patient_id: uuid.UUID) -> Response:
+        patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+        access.require(request.user, Capability.PATIENT_EXPORT, patient.organization_id)
+        job = export_jobs.export_job_create(patient=patient, by=request.user)
+        if settings.BACKGROUND_JOBS == "celery":
+            job_id = str(job.id)
+            transaction.on_commit(lambda: tasks.build_patient_export.delay(job_id))
+        else:
+            # No worker: built now; the client follows the same steps either way.
+            job = export_jobs.export_job_build(job.id) or job
+        location = request.build_absolute_uri(reverse("api:export-job", kwargs={"job_id": job.id}))
+        return Response(
+            ExportJobSerializer(job, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": location},
+        )
+
+
+def _disposition(patient_id: uuid.UUID) -> str:
+    # Named by id: a file name ends up in download folders, histories and mail.
+    return f'attachment; filename="patient-{patient_id}.json"'
+
+
+class ExportJobView(APIView):
+    """An export job: its status while a worker builds it, and the download link once
+    ready. Only the admin who asked sees it (404 to anyone else); DELETE forgets it and its
+    document before they expire."""
+
+    @extend_schema(responses=ExportJobSerializer)
+    def get(self, request: Request, job_id: uuid.UUID) -> Response:
+        job = export_jobs.export_job_get_for_user(user=request.user, job_id=job_id)
+        return Response(ExportJobSerializer(job, context={"request": request}).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, job_id: uuid.UUID) -> Response:
+        job = export_jobs.export_job_get_for_user(user=request.user, job_id=job_id)
+        export_jobs.export_job_delete(job)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExportJobDownloadView(APIView):
+    """The document of a ready export job, as GET /patients/{id}/export/ sends it; each
+    download is access-logged. 409 while the job is pending or after it failed."""
+
+    extra_problem_statuses = (409,)
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                PatientExportSerializer,
+                description="Sent as an attachment, `patient-<id>.json`.",
+            )
+        }
+    )
+    def get(self, request: Request, job_id: uuid.UUID) -> HttpResponse:
+        job = export_jobs.export_job_get_for_user(user=request.user, job_id=job_id)
+        if job.status != export_jobs.ExportJobStatus.READY:
+            raise Conflict(f"The export is {job.status}, not ready.")
+        document = export_jobs.export_job_document(job)
+        if document is None:  # expired between the two reads
+            raise NotFound("No such export.")
+        # The read of the patient's data is the download, not the request that built it.
+        access_log.record(
+            request,
+            action=AccessAction.PATIENT_EXPORT,
+            organization_id=job.organization_id,
+            patient_id=job.patient_id,
+        )
+        response = HttpResponse(document, content_type="application/json")
+        response["Content-Disposition"] = _disposition(job.patient_id)
+        return response
 
 
 # Erasure ------------------------------------------------------------------------------
