@@ -61,18 +61,23 @@ def _document_key(job_id: uuid.UUID) -> str:
     return f"export-job:{job_id}:document"
 
 
-def _ttl(job: ExportJob, now: dt.datetime) -> int:
-    return max(1, int((job.expires_at - now).total_seconds()))
+def _ttl(job: ExportJob) -> int:
+    """Seconds the cache keeps the job's entries: until the job expires."""
+    return max(1, int((job.expires_at - timezone.now()).total_seconds()))
 
 
-def _save(job: ExportJob, *, now: dt.datetime) -> None:
-    cache.set(_key(job.id), asdict(job), timeout=_ttl(job, now))
+def _save(job: ExportJob) -> None:
+    cache.set(_key(job.id), asdict(job), timeout=_ttl(job))
 
 
 def export_job_get(job_id: uuid.UUID) -> ExportJob | None:
     """The job, or None when unknown, deleted or expired."""
     stored = cache.get(_key(job_id))
-    return ExportJob(**stored) if stored is not None else None
+    if stored is None:
+        return None
+    job = ExportJob(**stored)
+    # The cache's timeout is whole seconds; the job's own time is what was promised.
+    return job if job.expires_at > timezone.now() else None
 
 
 def export_job_create(*, patient: Patient, by: User, now: dt.datetime | None = None) -> ExportJob:
@@ -86,7 +91,7 @@ def export_job_create(*, patient: Patient, by: User, now: dt.datetime | None = N
         requested_at=now,
         expires_at=now + dt.timedelta(seconds=settings.EXPORT_JOB_TTL_SECONDS),
     )
-    _save(job, now=now)
+    _save(job)
     return job
 
 
@@ -108,14 +113,13 @@ def export_job_build(job_id: uuid.UUID) -> ExportJob | None:
         if export_job_get(job_id) is None:  # deleted meanwhile
             return None
         failed = replace(job, status=ExportJobStatus.FAILED)
-        _save(failed, now=timezone.now())
+        _save(failed)
         return failed
-    now = timezone.now()
     if export_job_get(job_id) is None:  # deleted (or expired) while it was being built
         return None
-    cache.set(_document_key(job.id), zlib.compress(data), timeout=_ttl(job, now))
+    cache.set(_document_key(job.id), zlib.compress(data), timeout=_ttl(job))
     ready = replace(job, status=ExportJobStatus.READY, size=len(data))
-    _save(ready, now=now)
+    _save(ready)
     return ready
 
 
