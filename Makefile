@@ -12,7 +12,8 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install lint format check migrate demo clean frontend frontend-test docs
+.PHONY: run test install lint format check migrate demo clean frontend frontend-test docs \
+	docs-screenshots
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -60,6 +61,23 @@ lint: install
 
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir var/site
+
+# The user guides' screenshots (docs/guides/img/), taken by the browser test of each role's
+# screens on the demo data; needs Debian's chromium. pngquant (Debian: apt-get install
+# pngquant), when present, makes them about a third of the size; the images are committed.
+GUIDE_SHOTS := frontend/test-results/screenshots
+docs-screenshots: install frontend
+	$(VENV)/bin/pytest careboard/e2e/tests/test_guide_screenshots.py -q
+	mkdir -p docs/guides/img
+	rm -f docs/guides/img/guide-*.png
+	cp $(GUIDE_SHOTS)/guide-*.png docs/guides/img/
+	@if command -v pngquant >/dev/null; then \
+		for f in docs/guides/img/guide-*.png; do \
+			pngquant --force --skip-if-larger --strip --quality 65-95 --ext .png "$$f" \
+				|| [ $$? -ge 98 ] || exit 1; \
+		done; \
+	else echo "pngquant not found: the screenshots are copied unoptimised"; fi
+	@du -ch docs/guides/img/guide-*.png | tail -n 1
 
 format: install
 	$(VENV)/bin/ruff format .
