@@ -187,6 +187,33 @@ describe("useLiveBoard", () => {
     scope.stop();
   });
 
+  it("drops a live socket when the browser goes offline and resynchronises once back online", () => {
+    // A socket can stay open for minutes without a network (no close frame): "live" would
+    // be a lie, and the events sent meanwhile are lost.
+    const { live, syncs, scope } = start();
+    const socket = FakeSocket.last();
+    socket.open();
+    socket.receive({ type: "subscribed", ward: "w1" });
+    const onLine = vi.spyOn(navigator, "onLine", "get").mockReturnValue(false);
+    try {
+      window.dispatchEvent(new Event("offline"));
+      expect(live.status.value).toBe("offline");
+      expect(socket.readyState).toBe(FakeSocket.CLOSED);
+
+      onLine.mockReturnValue(true);
+      window.dispatchEvent(new Event("online"));
+      const next = FakeSocket.last();
+      expect(next).not.toBe(socket);
+      next.open();
+      next.receive({ type: "subscribed", ward: "w1" });
+      expect(live.status.value).toBe("live");
+      expect(syncs).toEqual(["subscribed", "reconnected"]);
+    } finally {
+      onLine.mockRestore();
+      scope.stop();
+    }
+  });
+
   it("moves the subscription when the ward changes, on the same socket", async () => {
     const { subscriptions, syncs, scope } = start();
     const socket = FakeSocket.last();

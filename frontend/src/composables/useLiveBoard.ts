@@ -46,6 +46,8 @@ export interface LiveBoardOptions {
 const CLOSE_UNAUTHENTICATED = 4401;
 // Ours, for a socket we close because the heartbeat went unanswered.
 const CLOSE_STALE = 4000;
+// Ours, for a socket we close because the browser went offline.
+const CLOSE_OFFLINE = 4001;
 
 /** Delay before retry number `attempt` (0-based): "equal jitter" over a capped exponential. */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
@@ -255,7 +257,16 @@ export function useLiveBoard(options: LiveBoardOptions) {
   }
 
   function onOffline(): void {
-    if (status.value !== "live") status.value = "offline";
+    // Without a network an open socket may linger for minutes (no close frame) while the
+    // events sent meanwhile are lost: drop it now, so the board says "offline" and reads
+    // itself again once the network (`online`) is back.
+    const old = socket;
+    if (old) {
+      handleClose(CLOSE_OFFLINE);
+      old.close(CLOSE_OFFLINE, "offline");
+    } else if (status.value !== "signed-out" && status.value !== "no-access") {
+      status.value = "offline";
+    }
   }
 
   const stopWatch = watch(
