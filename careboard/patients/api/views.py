@@ -513,7 +513,10 @@ class WardBoardView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, ward_id: str) -> Response:
         ward = access.get_for_user(
-            Ward.objects.all(), request.user, capability=Capability.PATIENT_VIEW, pk=ward_id
+            Ward.objects.only("id", "name", "organization_id"),
+            request.user,
+            capability=Capability.PATIENT_VIEW,
+            pk=ward_id,
         )
         board = selectors.ward_board(ward_id=ward.pk)
         board["ward"] = {"id": str(ward.pk), "name": ward.name}
