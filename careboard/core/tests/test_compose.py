@@ -205,6 +205,20 @@ def test_compose_commands(name):
         assert {"postgres", "redis"} <= set(found[service_name]["depends_on"])
 
 
+def test_celery_services_run_the_app_that_exists_and_the_server_leaves_them_the_work():
+    from config.celery_app import app
+
+    assert (app.main, app.conf.broker_url is not None) == ("careboard", True)
+    # local.yml says it in its environment, production in its env file (the example).
+    local = services("local.yml")
+    for service_name in ("django", "celeryworker", "celerybeat"):
+        assert local[service_name]["environment"]["BACKGROUND_JOBS"] == "celery"
+    example = (ROOT / ".envs/.production/.django.example").read_text(encoding="utf-8")
+    assert re.search(r"^BACKGROUND_JOBS=celery$", example, re.M)
+    for name in COMPOSE_FILES:
+        assert "not there yet" not in (ROOT / name).read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("name", COMPOSE_FILES)
 def test_compose_images_are_pinned_to_the_expected_major_versions(name):
     found = services(name)
@@ -308,7 +322,13 @@ def test_dockerfile_copies_files_that_exist_and_are_not_dockerignored(
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_images():
     patterns = dockerignore_patterns()
-    for relative in (".envs/.production/.django", ".git/config", ".venv/bin/python", "var/x"):
+    for relative in (
+        ".envs/.production/.django",
+        ".git/config",
+        ".venv/bin/python",
+        "var/x",
+        "careboard/static/dist/manifest.json",  # built in the image
+    ):
         assert dockerignored(relative, patterns), f"{relative} would be sent to the build"
     for relative in (
         "manage.py",
@@ -335,6 +355,29 @@ def test_production_dockerfile():
     assert users[-1] not in {"root", "0"}
     assert ("ENTRYPOINT", '["/entrypoint"]') in instructions
     assert ("CMD", '["/start"]') in instructions
+
+
+def test_production_dockerfile_builds_the_front_end_in_a_node_20_stage():
+    instructions = dockerfile_instructions(COMPOSE_DIR / "production" / "django" / "Dockerfile")
+    starts = [i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM"]
+    stages = {
+        instructions[start][1].split()[-1]: instructions[start : ([*starts, None])[n + 1]]
+        for n, start in enumerate(starts)
+    }
+    node = stages["frontend-build"]
+    assert node[0][1].split()[0].removeprefix("docker.io/").startswith("node:20")
+    text = " ".join(rest for _, rest in node)
+    assert "npm ci" in text
+    assert "npm run build" in text
+    # The licence listing reads the Python packages of the image's own environment.
+    assert "COPY --from=python-build /opt/venv /opt/venv" in " ".join(f"{k} {r}" for k, r in node)
+    assert "LICENSES_PYTHON=" in text
+    assert "LICENSES_PYTHON" in (ROOT / "frontend/scripts/licenses.mjs").read_text()
+    runtime = " ".join(f"{k} {r}" for k, r in stages["python-run"])
+    assert "COPY --from=frontend-build" in runtime
+    assert "/app/careboard/static/dist" in runtime
+    # Collected after the front end is in place, so its files are in staticfiles.
+    assert runtime.index("COPY --from=frontend-build") < runtime.index("collectstatic")
 
 
 @pytest.mark.parametrize("relative", ["production/django/Dockerfile", "local/django/Dockerfile"])
