@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from careboard.builder.models import Exercise, Program, ProgramItem, ProgramSession
@@ -57,18 +57,48 @@ def program_list(queryset: QuerySet[Program]) -> QuerySet[Program]:
     )
 
 
-def with_tree(queryset: QuerySet[Program]) -> QuerySet[Program]:
-    """Load each program's sessions, items and exercises: three more queries, whatever the
-    program's size."""
-    items = ProgramItem.objects.select_related("exercise").order_by("position")
-    sessions = ProgramSession.objects.order_by("position").prefetch_related(
-        Prefetch("items", queryset=items)
-    )
-    return queryset.select_related("created_by").prefetch_related(
-        Prefetch("sessions", queryset=sessions)
-    )
+# What a program's detail shows of each item and its exercise, as ``values()`` lookups: the
+# exercise's search text and history-heavy columns stay in the database.
+PROGRAM_ITEM_COLUMNS = (
+    "id",
+    "session_id",
+    "position",
+    "exercise_id",
+    "sets",
+    "reps",
+    "hold_seconds",
+    "duration_seconds",
+    "rest_seconds",
+    "load_kg",
+    "side",
+    "tempo",
+    "notes",
+    "progression_field",
+    "progression_step",
+    "progression_cap",
+    "exercise__name",
+    "exercise__instructions",
+    "exercise__translations",
+    "exercise__video_provider",
+    "exercise__embed_url",
+    "exercise__thumbnail_url",
+    "exercise__archived",
+)
 
 
-def program_detail(*, program_id: Any) -> Program:
-    """A program with its whole tree (four queries)."""
-    return with_tree(Program.objects.all()).get(pk=program_id)
+def program_tree_values(*, program: Program) -> list[dict[str, Any]]:
+    """The program's sessions in order, each with ``items``: its items in order with their
+    exercises' columns (``PROGRAM_ITEM_COLUMNS``). Two queries, whatever the program's size."""
+    sessions = list(
+        ProgramSession.objects.filter(program=program)
+        .order_by("position")
+        .values("id", "position", "name", "times_per_day", "days_of_week")
+    )
+    by_session: dict[Any, list[dict[str, Any]]] = {s["id"]: [] for s in sessions}
+    for item in (
+        ProgramItem.objects.filter(session__program=program)
+        .order_by("position")
+        .values(*PROGRAM_ITEM_COLUMNS)
+    ):
+        by_session[item["session_id"]].append(item)
+    return [{**session, "items": by_session[session["id"]]} for session in sessions]

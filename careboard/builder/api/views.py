@@ -41,6 +41,7 @@ from careboard.builder.api.serializers import (
     ProgramReorderSerializer,
     ProgramSerializer,
     ProgramWriteSerializer,
+    program_detail_data,
 )
 from careboard.builder.fields import has_any_code
 from careboard.builder.models import Exercise, Program, ProgramItem, ProgramSession, ProgramStatus
@@ -292,7 +293,7 @@ class ProgramViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Generic
         if self.action == "list":
             return selectors.program_list(queryset)
         if self.action == "retrieve":
-            return selectors.with_tree(queryset)
+            return queryset.select_related("created_by")
         return queryset
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
@@ -302,14 +303,16 @@ class ProgramViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Generic
         return {**super().get_serializer_context(), "language": request_language(self.request)}
 
     def _detail(self, program: Program, *, status_code: int = status.HTTP_200_OK) -> Response:
-        tree = selectors.program_detail(program_id=program.pk)
-        data = ProgramSerializer(tree, context=self.get_serializer_context()).data
-        return _with_etag(Response(data, status=status_code), tree)
+        program = Program.objects.select_related("created_by").get(pk=program.pk)
+        sessions = selectors.program_tree_values(program=program)
+        data = program_detail_data(program, sessions, language=request_language(self.request))
+        return _with_etag(Response(data, status=status_code), program)
 
     @extend_schema(parameters=[etag_header(200)])
     def retrieve(self, request: Request, pk: str) -> Response:
         program = self.get_object()
-        data = ProgramSerializer(program, context=self.get_serializer_context()).data
+        sessions = selectors.program_tree_values(program=program)
+        data = program_detail_data(program, sessions, language=request_language(request))
         return _with_etag(Response(data), program)
 
     @extend_schema(
