@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from careboard.bench_data.bulk import Writer, is_postgresql
 from careboard.bench_data.charts import ChartMaker, OrgRules, Stay
+from careboard.bench_data.replicate import copy_organization
 from careboard.bench_data.scales import Scale
 from careboard.builder import video
 from careboard.builder.models import (
@@ -306,15 +307,23 @@ class Generator:
 
     # ------------------------------------------------------------------ run
 
-    def run(self) -> dict[str, float]:
-        if generated_organizations():
+    def run(self, *, extend: bool = False) -> dict[str, float]:
+        """Generate the scale; ``extend``: add the organisations after the first to a
+        database that holds only the first (e.g. a copy of the hospital's, for the region)."""
+        existing = generated_organizations()
+        if extend and len(existing) != 1:
+            raise RefusedError("--extend needs a database holding one generated organisation.")
+        if existing and not extend:
             raise RefusedError(
                 "The database already holds generated data; use --reset to replace it."
             )
         started = time.perf_counter()
-        for index in range(self.scale.organizations):
+        for index in range(1 if extend else 0, self.scale.organizations):
             self.log(f"Organisation {index + 1}/{self.scale.organizations}")
-            self.organization(index)
+            if index and self.scale.copies and is_postgresql():
+                self.copy_first(index)
+            else:
+                self.organization(index)
         if is_postgresql():
             with self.part("analyze"), connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
@@ -350,6 +359,25 @@ class Generator:
         self.counts.setdefault("organizations", 0)
         self.counts["organizations"] += 1
         del scale
+
+    def copy_first(self, index: int) -> None:
+        """Organisation ``index`` as a copy of the first (see ``replicate``)."""
+        first = Organization.objects.filter(slug__startswith=GENERATED_SLUG_PREFIX).order_by(
+            "created_at", "slug"
+        )[0]
+        with self.part("copy of the first organisation (SQL)"):
+            rows = copy_organization(
+                first,
+                slug=f"{GENERATED_SLUG_PREFIX}{self.scale.name}-{index + 1}",
+                name=f"Generated Hospital {index + 1} ({self.scale.name})",
+                time_zone=_TIME_ZONES[index % len(_TIME_ZONES)],
+            )
+        # Named as the generator counts them (wards and memberships it does not count).
+        names = {"organizations_organization": "organizations", "users_user": "users"}
+        for table, n in rows.items():
+            if table not in ("organizations_ward", "organizations_membership"):
+                name = names.get(table, table)
+                self.counts[name] = self.counts.get(name, 0) + n
 
     # ------------------------------------------------------------------ organisation
 

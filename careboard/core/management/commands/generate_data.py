@@ -34,6 +34,12 @@ class Command(BaseCommand):
             help="allow running with production settings (on a benchmark database)",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--extend",
+            action="store_true",
+            help="add the organisations after the first to a database holding only the first "
+            "(the region from a copy of the hospital's database; bench/run.py does this)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         module = getattr(settings, "SETTINGS_MODULE", "") or ""
@@ -42,7 +48,7 @@ class Command(BaseCommand):
                 "Refusing to generate data with production settings; pass --yes-i-know if "
                 "this is a benchmark database."
             )
-        if generated_organizations():
+        if generated_organizations() and not options["extend"]:
             if not options["reset"]:
                 raise CommandError(
                     "The database already holds generated data; pass --reset to replace it."
@@ -58,6 +64,6 @@ class Command(BaseCommand):
             progress=not options["no_progress"],
         )
         try:
-            generator.run()
+            generator.run(extend=options["extend"])
         except RefusedError as exc:
             raise CommandError(str(exc)) from exc
