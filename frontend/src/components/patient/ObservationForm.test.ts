@@ -135,6 +135,8 @@ describe("ObservationForm", () => {
     // Success: the form clears, says so, and the recorded event goes to the page.
     expect((wrapper.find("#obs-heart_rate").element as HTMLInputElement).value).toBe("");
     expect(wrapper.find("[role=status]").text()).toContain("Recorded at");
+    // Focus moves to the confirmation, so keyboard and screen-reader users hear it.
+    expect(document.activeElement).toBe(wrapper.find("[role=status]").element);
     expect(wrapper.emitted("recorded")).toHaveLength(1);
 
     await wrapper.find("#obs-heart_rate").setValue("88");
