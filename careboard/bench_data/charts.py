@@ -2,10 +2,11 @@
 
 A stay follows a latent severity ``s`` (0 well … 1 very ill) that drifts the way stays do
 (most patients improve, some deteriorate first, a few stay unwell); the vital signs follow
-``s`` around the patient's own baseline with bedside noise. Each set is scored with the
-pure rules in ``careboard.patients.scoring`` exactly as ``careboard.patients.assessment``
-calls them (the same arguments, the same context for dengue), and the next set is taken
-when the score says it is due, so sick patients are observed more often, as on a ward.
+``s`` around the patient's own baseline with bedside noise. Each set is scored by
+``careboard.patients.assessment.score`` (the one scoring implementation; the stay's rules
+built once, the dengue context from a ``DengueTimeline`` instead of queries), and the next
+set is taken when the score says it is due, so sick patients are observed more often, as
+on a ward.
 
 The result is the same as recording each set through the API and then running
 ``manage.py rescore``: ``careboard/core/tests/test_generate_data.py`` checks this.
@@ -20,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from careboard.patients import scoring
+from careboard.patients import assessment, scoring
 
 _NOTES = (
     "Comfortable, slept well.",
@@ -70,11 +71,6 @@ class _Patient:
     drift: float  # per hour; negative: improving
     peak_at: float | None  # hours into the stay when a deterioration peaks
     fever: float
-
-
-def _age_on(birth: date, day: date) -> int:
-    before_birthday = (day.month, day.day) < (birth.month, birth.day)
-    return day.year - birth.year - int(before_birthday)
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -165,84 +161,19 @@ class ChartMaker:
 
     # -------------------------------------------------------------------- scoring
 
-    def _score(
-        self,
-        stay: Stay,
-        values: dict[str, Any],
-        recorded_at: datetime,
-        context: dict[str, Any],
-    ) -> dict[str, Any]:
-        """``assessment.assess(...).model_fields()`` without the database."""
+    def _rules(self, stay: Stay) -> assessment.Rules:
         rules = self.rules
-        local = recorded_at.astimezone(rules.tz)
-        shift = scoring.shift_for(local.timetz().replace(tzinfo=None), rules.shifts)
-        news2 = scoring.news2_score(
-            scoring.Vitals(
-                respiratory_rate=values.get("respiratory_rate"),
-                spo2=values.get("spo2"),
-                spo2_scale=stay.spo2_scale,
-                on_oxygen=values.get("on_oxygen"),
-                systolic_bp=values.get("systolic_bp"),
-                heart_rate=values.get("heart_rate"),
-                consciousness=values.get("consciousness") or None,
-                temperature=values.get("temperature"),
-            ),
-            age_years=_age_on(stay.birth_date, local.date()),
-            pregnant=stay.pregnant,
-        )
-        dengue = None
-        suggests = False
-        if stay.dengue:
-            first_hct = context.get("first_hct")
-            baseline = first_hct[1] if first_hct and first_hct[0] <= recorded_at else None
-            previous = context.get("previous_lab")
-            dengue = scoring.classify_dengue(
-                scoring.DengueObservation(
-                    warning_signs=tuple(values.get("warning_signs") or ()),
-                    hematocrit=values.get("hematocrit"),
-                    platelets=values.get("platelets"),
-                    systolic_bp=values.get("systolic_bp"),
-                    diastolic_bp=values.get("diastolic_bp"),
-                    heart_rate=values.get("heart_rate"),
-                    consciousness=values.get("consciousness") or None,
-                ),
-                baseline_hematocrit=baseline,
-                previous_lab=(
-                    scoring.LabResult(hematocrit=previous[0], platelets=previous[1])
-                    if previous
-                    else None
-                ),
-            )
-            if values.get("temperature") is not None:
-                # Generated dengue stays remain in the febrile phase.
-                suggests = scoring.suggest_critical_phase(
-                    phase="febrile",
-                    previous_max_temperature=context.get("max_temp"),
-                    temperature=values["temperature"],
-                )
-        due = scoring.next_due(
-            recorded_at=recorded_at,
-            band=news2.band,
-            total=news2.total,
-            complete=news2.complete,
+        return assessment.Rules(
+            tz=rules.tz,
+            shifts=rules.shifts,
             intervals=rules.intervals,
+            birth_date=stay.birth_date,
+            pregnant=stay.pregnant,
+            dengue=stay.dengue,
+            # Generated dengue stays remain in the febrile phase.
+            phase="febrile" if stay.dengue else "",
             override_minutes=stay.override_minutes,
-            dengue_critical=False,
         )
-        return {
-            "shift": str(shift),
-            "news2_total": news2.total,
-            "news2_band": str(news2.band) if news2.band else "",
-            "news2_single_3": news2.single_parameter_3,
-            "news2_complete": news2.complete,
-            "news2": news2.to_dict(),
-            "dengue_class": str(dengue.classification) if dengue else "",
-            "dengue": dengue.to_dict() if dengue else None,
-            "next_due_at": due.due_at,
-            "due": due.to_dict(),
-            "suggests_critical_phase": suggests,
-            "_interval": due.interval_minutes,
-        }
 
     # -------------------------------------------------------------------- the chart
 
@@ -259,7 +190,8 @@ class ChartMaker:
         rng = self.rng
         p = self._patient(stay)
         rows: list[dict[str, Any]] = []
-        context: dict[str, Any] = {}
+        rules = self._rules(stay)
+        timeline = assessment.DengueTimeline() if stay.dengue else None
         first_lab_day: date | None = None
         last_lab_day: date | None = None
         moment = start + timedelta(minutes=rng.randint(5, 30))
@@ -283,8 +215,15 @@ class ChartMaker:
                     )
                     values["platelets"] = int(_clamp(180 - 40 * days_in * s, 8, 400))
                     values["wbc"] = Decimal(f"{_clamp(rng.gauss(4, 1), 1, 15):.1f}")
-            scored = self._score(stay, values, moment, context)
-            interval = scored.pop("_interval")
+            result = assessment.score(
+                values=values,
+                recorded_at=moment,
+                spo2_scale=stay.spo2_scale,
+                rules=rules,
+                context=timeline.context(moment) if timeline else None,
+            )
+            scored = result.model_fields()
+            interval = result.due.interval_minutes
             created = moment + timedelta(seconds=rng.randint(20, 240))
             row = {
                 "id": uuid.uuid4(),
@@ -306,22 +245,15 @@ class ChartMaker:
                 row["status_changed_at"] = created + timedelta(minutes=15)
                 row["status_changed_by_id"] = row["recorded_by_id"]
             rows.append(row)
-            if stay.dengue:
-                self._remember(context, values, moment)
+            if timeline is not None:
+                timeline.add(
+                    moment,
+                    values.get("hematocrit"),
+                    values.get("platelets"),
+                    values.get("temperature"),
+                )
             moment = moment + timedelta(minutes=interval * rng.uniform(0.75, 1.12))
         return rows
-
-    @staticmethod
-    def _remember(context: dict[str, Any], values: dict[str, Any], moment: datetime) -> None:
-        """Keep what ``assessment._context_before`` would read for the next set."""
-        hct, plt = values.get("hematocrit"), values.get("platelets")
-        if hct is not None and "first_hct" not in context:
-            context["first_hct"] = (moment, hct)
-        if hct is not None and plt is not None:
-            context["previous_lab"] = (hct, plt)
-        temp = values.get("temperature")
-        if temp is not None and (context.get("max_temp") is None or temp > context["max_temp"]):
-            context["max_temp"] = temp
 
 
 def utc(day: date, at: time = time(0)) -> datetime:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from careboard.organizations.models import Ward
 from careboard.patients import selectors
 from careboard.patients.models import Admission, Observation
-from careboard.realtime.publish import organization_group, publish_after_commit, ward_group
+from careboard.realtime.publish import (
+    organization_group,
+    publish_after_commit,
+    send_many,
+    ward_group,
+)
 
 
 def _event(event_type: str, admission_id: Any, extra_wards: tuple[Any, ...] = ()) -> Any:
@@ -49,6 +57,43 @@ def admission_changed(admission: Admission, *, previous_ward_id: Any = None) -> 
         (previous_ward_id,) if previous_ward_id and previous_ward_id != admission.ward_id else ()
     )
     publish_after_commit(_event("admission.changed", admission.pk, extra))
+
+
+def admissions_changed(admission_ids: Iterable[Any]) -> None:
+    """``admission_changed`` for many open admissions (a bulk import): after commit, their
+    board rows in one query and the events sent together."""
+    ids = list(admission_ids)
+
+    def run() -> None:
+        now = timezone.now()
+        rows = selectors.board_rows(
+            Admission.objects.filter(pk__in=ids, discharged_at__isnull=True), now=now
+        )
+        wards = {
+            str(ward): organization
+            for ward, organization in Ward.objects.filter(
+                pk__in={row["ward_id"] for row in rows}
+            ).values_list("id", "organization_id")
+        }
+        send_many(
+            [
+                (
+                    [ward_group(row["ward_id"]), organization_group(wards[row["ward_id"]])],
+                    {
+                        "type": "admission.changed",
+                        "at": now.isoformat(),
+                        "ward": row["ward_id"],
+                        "admission": row["admission_id"],
+                        "row": row,
+                        "moved_from_ward": None,
+                    },
+                )
+                for row in rows
+            ]
+        )
+
+    if ids:
+        transaction.on_commit(run)
 
 
 def overdue_alert(admission_id: Any) -> None:

@@ -21,8 +21,9 @@ Pure Python: no Django imports, so the rules can be tested and reused anywhere.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
@@ -415,6 +416,47 @@ def news2_applicability(*, age_years: int | None, pregnant: bool) -> NotApplicab
     return None
 
 
+_MEMO_SIZE: Final = 20_000
+
+
+def _remembered(score: Callable[..., int | None]) -> Callable[..., int | None]:
+    """``score`` remembering its result per argument (keyed with the argument's type, so
+    ``38.05`` and ``Decimal("38.05")`` stay apart): bedside values repeat, and scoring a
+    file of observations asks for the same few hundred values again and again. Values
+    that fail are not remembered (they raise each time), nor unhashable ones."""
+    seen: dict[tuple[Any, ...], int | None] = {}
+
+    def scored(*args: Any) -> int | None:
+        key = tuple((arg.__class__, arg) for arg in args)
+        try:
+            return seen[key]
+        except KeyError:
+            result = score(*args)
+            if len(seen) >= _MEMO_SIZE:
+                seen.clear()
+            seen[key] = result
+            return result
+        except TypeError:
+            return score(*args)
+
+    return scored
+
+
+def _spo2_of(value: Number | None, scale: int | None, on_oxygen: bool | None) -> int | None:
+    return score_spo2(value, scale=scale, on_oxygen=on_oxygen)
+
+
+_COMPONENT_SCORES: Final = (
+    _remembered(score_respiratory_rate),
+    _remembered(_spo2_of),
+    _remembered(score_air_or_oxygen),
+    _remembered(score_systolic_bp),
+    _remembered(score_heart_rate),
+    _remembered(score_consciousness),
+    _remembered(score_temperature),
+)
+
+
 def news2_score(
     vitals: Vitals, *, age_years: int | None = None, pregnant: bool = False
 ) -> News2Result:
@@ -424,17 +466,25 @@ def news2_score(
     the chart's printed numbers follow the decimal rule (see module docstring).
     Raises ``TypeError``/``ValueError`` for values that are not valid observations.
     """
-    scores = {
-        "respiratory_rate": score_respiratory_rate(vitals.respiratory_rate),
-        "spo2": score_spo2(vitals.spo2, scale=vitals.spo2_scale, on_oxygen=vitals.on_oxygen),
-        "air_or_oxygen": score_air_or_oxygen(vitals.on_oxygen),
-        "systolic_bp": score_systolic_bp(vitals.systolic_bp),
-        "heart_rate": score_heart_rate(vitals.heart_rate),
-        "consciousness": score_consciousness(vitals.consciousness),
-        "temperature": score_temperature(vitals.temperature),
-    }
+    rr, spo2, air, sbp, hr, avpu, temp = _COMPONENT_SCORES
+    scores = (
+        rr(vitals.respiratory_rate),
+        spo2(vitals.spo2, vitals.spo2_scale, vitals.on_oxygen),
+        air(vitals.on_oxygen),
+        sbp(vitals.systolic_bp),
+        hr(vitals.heart_rate),
+        avpu(vitals.consciousness),
+        temp(vitals.temperature),
+    )
     # Validate every value first, so bad data is reported even for excluded patients.
     reason = news2_applicability(age_years=age_years, pregnant=pregnant)
+    return _result(scores, reason)
+
+
+@functools.lru_cache(maxsize=4096)
+def _result(scores: tuple[int | None, ...], reason: NotApplicableReason | None) -> News2Result:
+    """The result of the component scores (in ``COMPONENTS`` order): one shared, frozen
+    object per combination."""
     if reason is not None:
         return News2Result(
             applicable=False,
@@ -445,7 +495,7 @@ def news2_score(
             complete=False,
         )
 
-    components = MappingProxyType({name: scores[name] for name in COMPONENTS})
+    components = MappingProxyType(dict(zip(COMPONENTS, scores, strict=True)))
     present = [score for score in components.values() if score is not None]
     missing = tuple(name for name, score in components.items() if score is None)
     single_parameter_3 = any(score == 3 for score in present)

@@ -14,6 +14,7 @@ Pure Python: no Django imports.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -247,6 +248,16 @@ class ShiftTimes:
         # Position within the cycle, measured from the start of the day shift.
         return (_since_midnight(value) - _since_midnight(self.day_start)) % _DAY
 
+    @functools.cached_property
+    def _starts_us(self) -> tuple[int, int, int]:
+        """Day start since midnight, evening and night starts since the day start (µs)."""
+        day = _micros(self.day_start)
+        return (
+            day,
+            (_micros(self.evening_start) - day) % _DAY_US,
+            (_micros(self.night_start) - day) % _DAY_US,
+        )
+
     def start_of(self, shift: Shift) -> time:
         """Return the wall-clock start of ``shift``."""
         return {
@@ -269,12 +280,22 @@ def shift_for(local_time: time, shifts: ShiftTimes = DEFAULT_SHIFTS) -> Shift:
     """
     if not isinstance(local_time, time):
         raise TypeError("local_time must be a datetime.time")
-    offset = shifts._offset(local_time.replace(tzinfo=None))
-    if offset < shifts._offset(shifts.evening_start):
+    # The same comparison as ``ShiftTimes._offset`` in whole microseconds: no timedelta
+    # per call (every observation is filed under a shift).
+    day, evening, night = shifts._starts_us
+    offset = (_micros(local_time) - day) % _DAY_US
+    if offset < evening:
         return Shift.DAY
-    if offset < shifts._offset(shifts.night_start):
+    if offset < night:
         return Shift.EVENING
     return Shift.NIGHT
+
+
+_DAY_US: Final = 24 * 3600 * 1_000_000
+
+
+def _micros(value: time) -> int:
+    return ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
 
 
 @dataclass(frozen=True)

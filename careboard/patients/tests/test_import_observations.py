@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from careboard.organizations.roles import Role
@@ -186,10 +185,7 @@ def test_unknown_columns_and_missing_file(tmp_path, nurse):
         run(tmp_path / "missing.csv", "--by", nurse.email)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_worker_processes_on_postgresql(tmp_path, admission, nurse):
-    if connection.vendor != "postgresql":
-        pytest.skip("worker processes are used on PostgreSQL only")
+def test_many_batches_and_all_or_nothing(tmp_path, admission, nurse):
     path = tmp_path / "obs.csv"
     path.write_text(
         HEADER
@@ -199,14 +195,68 @@ def test_worker_processes_on_postgresql(tmp_path, admission, nurse):
         + f"{admission.pk},,,{at(1)},18,101,false,125,80,80,A,37.0,,,,\n"
     )
     with pytest.raises(CommandError, match="1 row"):
-        run(path, "--by", nurse.email, "--workers", "2", "--batch-size", "7")
+        run(path, "--by", nurse.email, "--batch-size", "7")
     assert not Observation.objects.exists()
-    out, _err = run(
-        path, "--by", nurse.email, "--workers", "2", "--batch-size", "7", "--skip-invalid"
-    )
+    out, _err = run(path, "--by", nurse.email, "--batch-size", "7", "--skip-invalid")
     assert "Imported 30 observation(s)" in out
     assert Observation.objects.filter(admission=admission).count() == 30
+    assert Observation.history.filter(history_change_reason="import").count() == 30
     admission.refresh_from_db()
     assert admission.latest_observation.recorded_at == max(
         o.recorded_at for o in Observation.objects.all()
     )
+
+
+def test_rows_out_of_time_order_are_scored_in_time_order(tmp_path, ward, nurse):
+    admission = admit(ward=ward, by=nurse, hours_ago=48, protocol="dengue")
+    record(admission, by=nurse, minutes_ago=30 * 60, hematocrit=40, platelets=150, temperature=39)
+    path = tmp_path / "obs.csv"
+    # The file lists the latest first; a stored observation lies between the rows.
+    path.write_text(
+        HEADER
+        + f"{admission.pk},,,{at(5)},,,,110,80,90,,37.5,49,90,lethargy,\n"
+        + f"{admission.pk},,,{at(40)},,,,110,80,90,,38.5,,,,\n"
+        + f"{admission.pk},,,{at(20)},,,,110,80,90,,38.0,44,120,,\n"
+    )
+    run(path, "--by", nurse.email)
+    rows = list(Observation.objects.filter(admission=admission).order_by("recorded_at"))
+    assert len(rows) == 4
+    # Each row compared with what came before it in time, stored or imported: the first
+    # hematocrit (40, stored) is the baseline; the last row sees the 44/120 before it.
+    codes = {reason["code"] for reason in rows[-1].dengue["reasons"]}
+    assert {"hct_rise_20pct", "hct_rising_platelets_falling", "lethargy"} <= codes
+    assert rows[2].suggests_critical_phase is True  # 38.0 after 39 earlier
+    admission.refresh_from_db()
+    assert admission.latest_observation == rows[-1]
+    assert services.admission_rescore(admission=admission) == 0
+
+
+def test_each_row_is_scored_under_the_phase_of_its_time(tmp_path, ward, nurse, physician):
+    admission = admit(ward=ward, by=nurse, hours_ago=48, protocol="dengue")
+    services.admission_set_phase(admission=admission, by=physician, phase="critical")
+    path = tmp_path / "obs.csv"
+    path.write_text(HEADER + f"{admission.pk},,,{at(10)},18,97,false,125,80,80,A,37.0,,,,\n")
+    run(path, "--by", nurse.email)
+    imported = Observation.objects.get(admission=admission)
+    # Recorded while the admission was febrile: NEWS2 0 gives 12 h, not the critical
+    # phase's 2 h, as a rescore would have it.
+    assert imported.due["interval_minutes"] == 12 * 60
+    admission.refresh_from_db()
+    assert services.admission_rescore(admission=admission) == 0
+    # The board's next due time follows today's (critical) phase, as admission_refresh.
+    assert admission.next_due_at == imported.recorded_at + dt.timedelta(hours=2)
+
+
+def test_rows_that_cannot_be_read_are_rejected_with_their_line(tmp_path, admission, nurse):
+    path = tmp_path / "obs.jsonl"
+    path.write_text(
+        json.dumps({"admission": str(admission.pk), "recorded_at": at(3), "spo2": 97})
+        + "\n{not json\n[1, 2]\n"
+        + json.dumps({"admission": "nope", "recorded_at": at(3), "spo2": 97})
+        + "\n"
+    )
+    _out, err = run(path, "--by", nurse.email, "--skip-invalid")
+    assert "line 2: Not JSON" in err
+    assert "line 3: Not an object." in err
+    assert "line 4: admission: Not a valid id." in err
+    assert Observation.objects.count() == 1
