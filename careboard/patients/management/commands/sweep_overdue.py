@@ -1,8 +1,9 @@
 """`manage.py sweep_overdue [--loop SECONDS]`: alert the admissions that became overdue.
 
-Production runs one sweep a minute from a worker (cron, a systemd timer or, later, Celery
-beat); several workers may sweep at once without alerting twice. ``--loop`` keeps this
-process sweeping every SECONDS for a setup without a scheduler.
+The app sweeps on its own: in-process on the ASGI lifespan (``BACKGROUND_JOBS=inprocess``)
+or from Celery beat (``celery``). This command is for a one-off sweep or a setup with another
+scheduler (cron, a systemd timer); several sweeps may run at once without alerting twice.
+``--loop`` keeps this process sweeping every SECONDS.
 """
 
 from __future__ import annotations
