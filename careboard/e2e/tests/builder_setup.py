@@ -107,3 +107,35 @@ def all_logs(page: Any, assignment_id: str) -> list[dict[str, Any]]:
         logs.extend(data["results"])
         path = data.get("next")
     return logs
+
+
+def local_today(page: Any) -> str:
+    """Today in the page's time zone (the organisation's, in these tests), as YYYY-MM-DD."""
+    return page.evaluate("() => new Date().toLocaleDateString('sv-SE')")
+
+
+def create_assignment(
+    page: Any, *, patient: dict[str, Any], exercises: list[str], times_per_day: int = 1
+) -> dict[str, Any]:
+    """A new one-session program of the named library exercises, assigned to the patient
+    from today; the answer of the assign request (``id``, ``portal_url``…)."""
+    items = [
+        {"exercise": exercise(page, name)["id"], "sets": 2, "reps": 10, "side": "both"}
+        for name in exercises
+    ]
+    program = api_ok(
+        page,
+        "POST",
+        "/api/v1/programs/",
+        {
+            "name": unique("Portal programme"),
+            "duration_weeks": 2,
+            "sessions": [{"name": "Daily", "times_per_day": times_per_day, "items": items}],
+        },
+    )
+    return api_ok(
+        page,
+        "POST",
+        f"/api/v1/programs/{program['id']}/assign/",
+        {"patient": patient["id"], "start_date": local_today(page)},
+    )
