@@ -189,9 +189,19 @@ class CpuMeter:
 # --------------------------------------------------------------------------- server
 
 
+def ensure_production_group() -> None:
+    """gunicorn and uvicorn-worker (the ``production`` group, as ``make bench`` installs it):
+    installed again if a plain ``uv sync`` removed them since."""
+    if not (ROOT / ".venv" / "bin" / "gunicorn").exists():
+        log("installing the production dependency group (uv sync --group production)")
+        uv = ROOT / ".tools" / "bin" / "uv"
+        sh([str(uv), "sync", "--frozen", "--group", "production", "--inexact"])
+
+
 def start_server(
     env: dict[str, str], workers: int, logfile: Path, port: int = PORT
 ) -> subprocess.Popen:
+    ensure_production_group()
     cmd = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "config.asgi:application",
@@ -776,6 +786,7 @@ def machine_info() -> dict[str, Any]:
         platform.processor(),
     )
     mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    ensure_production_group()
     versions = sh(
         [
             PY,
