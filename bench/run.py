@@ -861,7 +861,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             f"## Scale `{run['scale']}`",
             "",
-            f"Generated in {g['seconds']} s: "
+            ("Reused the kept database, generated " if g.get("reused") else "Generated ")
+            + f"{g['generated_at']} in {g['seconds']} s: "
             + ", ".join(f"{k} {v:,}" for k, v in g["rows"].items()),
             "",
             f"{results['config']['connections']} connections; {results['config']['rounds']} "
@@ -902,6 +903,18 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{os.cpu_count()} idle cores."
             )
         lines.append("")
+    if "scale_comparison" in results:
+        c = results["scale_comparison"]
+        lines += [
+            "## Scale: ward board, region against hospital",
+            "",
+            f"Two servers side by side, {c['rounds']} alternating runs of {c['seconds']} s "
+            "each at one connection: board p50 hospital "
+            f"{c['hospital_p50_ms']} ms, region {c['region_p50_ms']} ms; median of the "
+            f"per-pair ratios **{c['scale_ratio']}** "
+            f"({', '.join(str(p['ratio']) for p in c['pairs'])}).",
+            "",
+        ]
     lines += ["## Targets", "", "| target | value | wanted | result |", "|---|---:|---|---|"]
     for name, v in results["targets"].items():
         lines.append(
