@@ -15,6 +15,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from careboard.builder.models import (
+    MAX_DURATION_SECONDS,
+    MAX_HOLD_SECONDS,
+    MAX_REPS,
+    MAX_REST_SECONDS,
+    MAX_SETS,
+    MAX_TIMES_PER_DAY,
+)
 from careboard.e2e.browser import PHONE, wait_for_app
 from careboard.e2e.tests.builder_setup import (
     all_logs,
@@ -93,7 +101,10 @@ def build_program(page: Any, open_app: Any, screenshot: Any, name: str) -> str:
     page.get_by_label("Name", exact=True).fill(name)
     session = page.get_by_role("region", name=re.compile(r"^Session 1 "))
     session.get_by_label("Session name").fill("Morning routine")
-    session.get_by_label("Times per day").fill("2")
+    times = session.get_by_label("Times per day")
+    # The input offers what the API accepts (MAX_TIMES_PER_DAY), not more.
+    expect(times).to_have_attribute("max", str(MAX_TIMES_PER_DAY))
+    times.fill("2")
     session = page.get_by_role("region", name="Session 1 Morning routine")
     expect(session).to_be_visible()
     exercises = session.get_by_role("heading", level=4)
@@ -141,6 +152,14 @@ def build_program(page: Any, open_app: Any, screenshot: Any, name: str) -> str:
 
     # Dosage, one of them out of range: the API's error lands on that input.
     chin = item_row(session, "Chin tuck")
+    for label, limit in (
+        ("Sets", MAX_SETS),
+        ("Reps", MAX_REPS),
+        ("Hold", MAX_HOLD_SECONDS),
+        ("Duration", MAX_DURATION_SECONDS),
+        ("Rest", MAX_REST_SECONDS),
+    ):
+        expect(chin.get_by_label(label)).to_have_attribute("max", str(limit))
     chin.get_by_label("Sets").fill("3")
     chin.get_by_label("Reps").fill("12")
     reps.fill("0")
