@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator as ChannelsOriginValidator
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
+
+from careboard.realtime.database import database_sync_to_async
 
 
 def _routes() -> list[Any]:

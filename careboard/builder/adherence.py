@@ -362,7 +362,9 @@ def recent_pains(queryset: QuerySet[Assignment]) -> dict[Any, list[tuple[date, i
     )
     result: dict[Any, list[tuple[int, date, int]]] = defaultdict(list)
     for assignment_id, performed_on, pain, rank in ranked:
-        result[assignment_id].append((rank, performed_on, pain))
+        # Never None (filtered in the query); the check tells the type checker so.
+        if pain is not None:
+            result[assignment_id].append((rank, performed_on, pain))
     return {
         key: [(day, pain) for _rank, day, pain in sorted(values, reverse=True)]
         for key, values in result.items()

@@ -8,7 +8,7 @@ version (ETag) and the all-or-nothing tree rules.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -16,6 +16,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from careboard.builder import services
 from careboard.builder.models import Exercise, Program, ProgramItem, ProgramSession
+
+# Django's admin classes are generic only in django-stubs, not at runtime.
+if TYPE_CHECKING:
+    _ItemInlineBase = admin.TabularInline[ProgramItem, ProgramSession]
+    _SessionInlineBase = admin.TabularInline[ProgramSession, Program]
+else:
+    _ItemInlineBase = _SessionInlineBase = admin.TabularInline
 
 
 @admin.register(Exercise)
@@ -44,7 +51,7 @@ class ExerciseAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
 
-class ProgramItemInline(admin.TabularInline):
+class ProgramItemInline(_ItemInlineBase):
     model = ProgramItem
     extra = 0
     can_delete = False
@@ -55,7 +62,7 @@ class ProgramItemInline(admin.TabularInline):
         return False
 
 
-class ProgramSessionInline(admin.TabularInline):
+class ProgramSessionInline(_SessionInlineBase):
     model = ProgramSession
     extra = 0
     can_delete = False

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.db import models
 from django.db.models import Q
 
+# Model fields are generic (set type, get type) only in django-stubs, not at runtime.
+if TYPE_CHECKING:
+    _CharField = models.CharField[Iterable[str] | None, list[str]]
+else:
+    _CharField = models.CharField
 
-class CodeSetField(models.CharField):
+
+class CodeSetField(_CharField):
     """A list of codes stored as ``,a,b,`` (sorted, unique).
 
     JSON containment lookups do not exist on SQLite (the embedded default); the wrapped form
@@ -62,7 +69,12 @@ class CodeSetField(models.CharField):
 
             raise ValidationError(self.error_messages["blank"], code="blank")
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
         return None
 
 

@@ -41,9 +41,9 @@ from careboard.builder.assignments import (
     portal_token_matches,
     portal_url,
 )
-from careboard.builder.models import AssignmentStatus, Side
+from careboard.builder.models import AssignmentStatus
 from careboard.builder.snapshot import localized_exercise
-from careboard.builder.vocabulary import Weekday
+from careboard.builder.vocabulary import Side, Weekday
 from careboard.organizations import access
 from careboard.organizations.roles import Capability
 
@@ -57,8 +57,10 @@ def qr_svg(data: str) -> SafeString:
         box_size=10,
         border=2,
     )
+    # qrcode is untyped: to_string(encoding="unicode") returns the SVG as str.
+    svg: str = image.to_string(encoding="unicode")
     # Our own markup from qrcode, with no user text in it (the data is encoded as modules).
-    return mark_safe(image.to_string(encoding="unicode"))  # noqa: S308
+    return mark_safe(svg)  # noqa: S308
 
 
 def _number(value: float | int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +20,9 @@ from careboard.builder.fields import CodeSetField
 from careboard.builder.vocabulary import BodyRegion, Difficulty, Equipment, Position, Side
 from careboard.organizations.models import Organization
 from careboard.patients.models import Patient
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Dosage limits: wide enough for any rehabilitation program, narrow enough to catch a typo
 # (300 repetitions, a 6000 s hold). The same limits apply to an exercise's default dosage.
@@ -347,7 +350,7 @@ class ProgramItem(models.Model):
                     code="required",
                 )
             return
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if step is None:
             errors["progression_step"] = _("Give the weekly step.")
         if cap is None:

@@ -21,13 +21,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_path(request.path):
         return problem_response(403, detail="You do not have permission to do this.")
     return defaults.permission_denied(request, exception)
 
 
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_path(request.path):
         return problem_response(400, detail="Bad request.")
     return defaults.bad_request(request, exception)

@@ -100,7 +100,8 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             record.delete()
         return response
 
-    wrapper.idempotent = True  # type: ignore[attr-defined]  (the schema documents the 409)
+    # A marker the schema reads to document the 409.
+    wrapper.idempotent = True  # type: ignore[attr-defined]
     return extend_schema(parameters=[IDEMPOTENCY_PARAMETER])(wrapper)
 
 

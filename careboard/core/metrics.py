@@ -126,7 +126,7 @@ def exposition() -> bytes:
 def route_label(request: Any) -> str:
     """The route pattern that answered ``request``, never its path."""
     match = getattr(request, "resolver_match", None)
-    route = getattr(match, "route", None)
+    route: str | None = getattr(match, "route", None)
     if not route:
         static_url = settings.STATIC_URL or ""
         if static_url.startswith("/") and request.path.startswith(static_url):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -12,14 +12,16 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
-class ProblemSerializer(serializers.Serializer):
+class ProblemSerializer(serializers.Serializer[Any]):
     """RFC 9457 problem details."""
 
     type = serializers.CharField(help_text="URI identifying the kind of problem.")
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField()
-    errors = serializers.DictField(
+    # SerializerMetaclass moves declared fields off the class, so this field does not shadow
+    # Serializer.errors at runtime; the stubs see a class attribute.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per field path, e.g. `sessions[1].items[3].reps`.",
     )
@@ -62,7 +64,9 @@ class ProblemAutoSchema(AutoSchema):
             parameters.append(IF_MATCH)
         return parameters
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         statuses = {401, 403, 405, 429}
         method = self.method.upper()
@@ -72,7 +76,8 @@ class ProblemAutoSchema(AutoSchema):
             statuses.add(404)
         if method == "GET" and self._is_list_view():
             # DRF answers a page past the end, or a cursor it did not hand out, with 404.
-            if self._get_paginator() is not None:
+            # (drf-spectacular leaves its AutoSchema helpers unannotated.)
+            if self._get_paginator() is not None:  # type: ignore[no-untyped-call]
                 statuses.add(404)
             # django-filter refuses a value that is not one of the filter's (400).
             if _has_filterset(self.view):
@@ -92,7 +97,8 @@ class ProblemAutoSchema(AutoSchema):
             if str(code) in responses:
                 continue
             problem = OpenApiResponse(response=ProblemSerializer, description=_DESCRIPTIONS[code])
-            responses[str(code)] = self._get_response_for_code(
+            # drf-spectacular leaves its AutoSchema helpers unannotated.
+            responses[str(code)] = self._get_response_for_code(  # type: ignore[no-untyped-call]
                 problem, str(code), ["application/problem+json"], direction
             )
         return responses

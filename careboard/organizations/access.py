@@ -14,6 +14,7 @@ import uuid
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
@@ -98,5 +99,5 @@ def get_for_user(
     """Fetch one object the user may see, or raise 404 (also for another organisation's)."""
     try:
         return scope(queryset, user, capability=capability, org_field=org_field).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from careboard.organizations.models import Invitation, Membership, Organization, Ward
+
+# Django's admin classes are generic only in django-stubs, not at runtime.
+if TYPE_CHECKING:
+    _InvitationAdminBase = admin.ModelAdmin[Invitation]
+else:
+    _InvitationAdminBase = admin.ModelAdmin
 
 
 @admin.register(Organization)
@@ -29,7 +37,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(_InvitationAdminBase):
     list_display = ("email", "organization", "role", "created_at", "expires_at", "accepted_at")
     list_filter = ("organization", "role")
     search_fields = ("email",)

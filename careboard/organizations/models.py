@@ -18,7 +18,7 @@ from careboard.organizations.roles import Role
 
 
 def _default_time_zone() -> str:
-    return settings.TIME_ZONE
+    return str(settings.TIME_ZONE)
 
 
 # From a check every 5 minutes to one a week: wide enough for any real order.

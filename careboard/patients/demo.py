@@ -138,8 +138,17 @@ M3 = "Medical Ward 3"
 ID = "Infectious Diseases"
 GW = "General Ward"
 
-_STABLE = {"rr": 16, "hr": 74, "sbp": 132, "dbp": 78, "spo2": 97, "temp": 36.8, "o2": 0}
-_STABLE.update(avpu="A", pain=1)
+_STABLE: dict[str, Any] = {
+    "rr": 16,
+    "hr": 74,
+    "sbp": 132,
+    "dbp": 78,
+    "spo2": 97,
+    "temp": 36.8,
+    "o2": 0,
+    "avpu": "A",
+    "pain": 1,
+}
 
 
 def _stable(**changes: Any) -> dict[str, Any]:
@@ -1168,7 +1177,8 @@ class _Loader:
                     admission=admission, by=self.physician, phase=phase, note=note
                 )
                 change = admission.phase_changes.order_by("-changed_at").first()
-                PhaseChange.objects.filter(pk=change.pk).update(changed_at=when)
+                if change is not None:  # the one just made
+                    PhaseChange.objects.filter(pk=change.pk).update(changed_at=when)
 
             actions.append((when, set_phase))
         if stay.transfer is not None:

@@ -9,9 +9,10 @@ from 500 of them looks the same. Pure Python, no Django: the caller turns times 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-P = TypeVar("P", bound=Sequence[float])
+# x and y first; anything after them (a label, the source row) rides along.
+P = TypeVar("P", bound=Sequence[Any])
 
 MIN_THRESHOLD = 3
 """First, last and at least one chosen point: with fewer there is nothing to choose."""

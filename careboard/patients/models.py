@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +19,10 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
+    from django_stubs_ext import StrOrPromise
 
 from careboard.organizations.models import Organization, Ward
 
@@ -255,13 +261,17 @@ class Shift(models.TextChoices):
     NIGHT = "N", _("Night")
 
 
-def _vital(verbose: str, digits: int = 5, places: int = 1) -> models.DecimalField:
+def _vital(
+    verbose: StrOrPromise, digits: int = 5, places: int = 1
+) -> models.DecimalField[Decimal | float | int | str | Combinable | None, Decimal | None]:
     return models.DecimalField(
         verbose, max_digits=digits, decimal_places=places, null=True, blank=True
     )
 
 
-def _fluid(verbose: str) -> models.PositiveIntegerField:
+def _fluid(
+    verbose: StrOrPromise,
+) -> models.PositiveIntegerField[float | int | str | Combinable | None, int | None]:
     return models.PositiveIntegerField(verbose, null=True, blank=True)
 
 

@@ -4,6 +4,7 @@ publish live events after commit."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -430,6 +431,13 @@ def observation_preview(
     )
 
 
+_EMPTY_FOR_NULL: dict[str, Callable[[], Any]] = {
+    "notes": str,
+    "consciousness": str,
+    "warning_signs": list,
+}
+
+
 def observation_record(
     *,
     admission: Admission,
@@ -454,20 +462,19 @@ def observation_record(
             recorded_at=recorded_at,
             spo2_scale=admission.spo2_scale,
         )
+        vitals = {name: values[name] for name in assessment.VITAL_FIELDS if name in values}
+        # These columns are not nullable: a value sent as null is stored empty.
+        for name, empty in _EMPTY_FOR_NULL.items():
+            if name in vitals and vitals[name] is None:
+                vitals[name] = empty()
         observation = Observation(
             admission=admission,
             recorded_at=recorded_at,
             recorded_by=by,
             spo2_scale=admission.spo2_scale,
-            **{name: values.get(name) for name in assessment.VITAL_FIELDS if name in values},
+            **vitals,
             **result.model_fields(),
         )
-        if observation.notes is None:
-            observation.notes = ""
-        if observation.consciousness is None:
-            observation.consciousness = ""
-        if observation.warning_signs is None:
-            observation.warning_signs = []
         observation.full_clean(validate_constraints=False)
         recorded_by(observation, by)
         observation.save()

@@ -99,7 +99,11 @@ _LABELS = {
 def _label(model: type[models.Model], name: str) -> str:
     if name in _LABELS:
         return str(_LABELS[name])
-    return str(model._meta.get_field(name).verbose_name)
+    field = model._meta.get_field(name)
+    # Only the model's own (concrete) fields are listed; reverse relations have no label.
+    if not isinstance(field, models.Field):
+        return name
+    return str(field.verbose_name)
 
 
 class _Lookup:

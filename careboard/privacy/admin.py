@@ -3,15 +3,21 @@ adds or deletes them here (the access log refuses changes in the model as well).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 
 from careboard.privacy.models import AccessLog, ConsentRecord, ErasureRecord
 
+# Django's admin classes are generic only in django-stubs, not at runtime.
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = admin.ModelAdmin
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+
+class ReadOnlyAdmin(_ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -52,10 +52,10 @@ class AccessAction(models.TextChoices):
 
 class AccessLogQuerySet(models.QuerySet["AccessLog"]):
     # Bulk paths around save()/delete(): refused the same way.
-    update = _refuse  # type: ignore[assignment]
-    delete = _refuse  # type: ignore[assignment]
-    bulk_update = _refuse  # type: ignore[assignment]
-    update_or_create = _refuse  # type: ignore[assignment]
+    update = _refuse
+    delete = _refuse
+    bulk_update = _refuse
+    update_or_create = _refuse
 
 
 class AccessLog(models.Model):

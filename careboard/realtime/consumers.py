@@ -9,7 +9,6 @@ import logging
 import uuid
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
@@ -19,6 +18,7 @@ from careboard.core import metrics
 from careboard.organizations import access
 from careboard.organizations.models import Organization, Ward
 from careboard.organizations.roles import Capability
+from careboard.realtime.database import database_sync_to_async
 from careboard.realtime.publish import organization_group, user_group, ward_group
 from careboard.users.models import ApiToken, User
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 class UserManager(DjangoUserManager["User"]):
     """Creates users identified by e-mail (there is no username)."""
 
-    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:  # type: ignore[override]
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An e-mail address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -50,7 +50,7 @@ class User(AbstractUser):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         ordering = ("email",)

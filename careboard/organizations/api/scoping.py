@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db.models import Model, QuerySet
 from rest_framework import serializers, viewsets
@@ -14,8 +14,15 @@ from careboard.organizations.roles import Capability
 
 READ_ACTIONS = frozenset({"list", "retrieve", "metadata"})
 
+# The mixin is only ever combined with a GenericViewSet; the type checker is told so, and
+# checks its use of request, action and super() against that class.
+if TYPE_CHECKING:
+    _ViewSet = viewsets.GenericViewSet[Any]
+else:
+    _ViewSet = object
 
-class ScopedViewSetMixin:
+
+class ScopedViewSetMixin(_ViewSet):
     """A viewset whose queryset is scoped to the caller and whose writes check the role.
 
     Subclasses set ``view_capability`` (needed to see the objects at all), ``write_capability``
@@ -27,9 +34,6 @@ class ScopedViewSetMixin:
     write_capability: ClassVar[Capability | None] = None
     capability_by_action: ClassVar[dict[str, Capability]] = {}
     org_field: ClassVar[str] = "organization"
-
-    request: Request
-    action: str | None
 
     def base_queryset(self) -> QuerySet[Any]:
         raise NotImplementedError
@@ -54,16 +58,17 @@ class ScopedViewSetMixin:
         value: Any = obj
         for part in self.org_field.split("__"):
             value = getattr(value, part)
-        return value.pk if isinstance(value, Model) else value
+        organization_id: uuid.UUID = value.pk if isinstance(value, Model) else value
+        return organization_id
 
     def check_object_permissions(self, request: Request, obj: Model) -> None:
-        super().check_object_permissions(request, obj)  # type: ignore[misc]
+        super().check_object_permissions(request, obj)
         capability = self.capability_for_action()
         if capability is not None:
             access.require(request.user, capability, self.organization_id_of(obj))
 
 
-class ScopedViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class ScopedViewSet(ScopedViewSetMixin, viewsets.ModelViewSet[Any]):
     """ModelViewSet scoped to the caller; creates check the role in the target organisation."""
 
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
@@ -74,13 +79,14 @@ class ScopedViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     def create_organization_id(self, serializer: serializers.BaseSerializer[Any]) -> uuid.UUID:
         """The organisation a new object will belong to (from the validated input)."""
-        org = serializer.validated_data.get("organization")  # type: ignore[union-attr]
+        org = serializer.validated_data.get("organization")
         if org is None:
             raise serializers.ValidationError({"organization": ["This field is required."]})
-        return org.pk
+        organization_id: uuid.UUID = org.pk
+        return organization_id
 
 
-class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField[Any]):
     """A related field that only accepts objects visible to the caller.
 
     An id of another organisation's object reads as "does not exist", like a wrong id.
@@ -93,9 +99,10 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         self.org_field = org_field
         super().__init__(**kwargs)
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[Any] | None:
+        queryset = super().get_queryset()
+        if queryset is None:  # a read-only field: nothing to choose from
+            return None
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        return access.scope(
-            super().get_queryset(), user, capability=self.capability, org_field=self.org_field
-        )
+        return access.scope(queryset, user, capability=self.capability, org_field=self.org_field)

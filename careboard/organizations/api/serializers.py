@@ -8,6 +8,7 @@ from rest_framework import serializers
 from careboard.organizations.api.scoping import ScopedPrimaryKeyRelatedField
 from careboard.organizations.models import Invitation, Membership, Organization, Ward
 from careboard.organizations.roles import Capability, Role
+from careboard.users.models import User
 
 
 class OrganizationSerializer(serializers.ModelSerializer[Organization]):
@@ -65,8 +66,11 @@ class WardSerializer(serializers.ModelSerializer[Ward]):
         validators: list[Any] = []
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        moved = "organization" in attrs and self.instance is not None
-        if moved and attrs["organization"] != self.instance.organization:
+        if (
+            "organization" in attrs
+            and self.instance is not None
+            and attrs["organization"] != self.instance.organization
+        ):
             raise serializers.ValidationError(
                 {"organization": ["A ward cannot move to another organisation."]}
             )
@@ -81,7 +85,7 @@ class WardSerializer(serializers.ModelSerializer[Ward]):
         return attrs
 
 
-class MemberUserSerializer(serializers.Serializer):
+class MemberUserSerializer(serializers.Serializer[User]):
     id = serializers.UUIDField(source="public_id", read_only=True)
     email = serializers.EmailField(read_only=True)
     name = serializers.CharField(read_only=True)
@@ -89,7 +93,7 @@ class MemberUserSerializer(serializers.Serializer):
 
 class MembershipSerializer(serializers.ModelSerializer[Membership]):
     user = MemberUserSerializer(read_only=True)
-    organization = serializers.PrimaryKeyRelatedField(read_only=True)
+    organization = serializers.PrimaryKeyRelatedField[Organization](read_only=True)
     role = serializers.ChoiceField(choices=Role.choices)
 
     class Meta:
@@ -132,5 +136,5 @@ class InvitationSerializer(serializers.ModelSerializer[Invitation]):
         return self.context.get("accept_url")
 
 
-class InvitationAcceptSerializer(serializers.Serializer):
+class InvitationAcceptSerializer(serializers.Serializer[Any]):  # input only: no instance
     token = serializers.CharField(max_length=200)

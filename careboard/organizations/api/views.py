@@ -11,6 +11,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from careboard.organizations import access, services
@@ -24,6 +25,7 @@ from careboard.organizations.api.serializers import (
 )
 from careboard.organizations.models import Invitation, Membership, Organization, Ward
 from careboard.organizations.roles import Capability
+from careboard.users.signed_in import signed_in_user
 
 
 class OrganizationViewSet(
@@ -31,7 +33,7 @@ class OrganizationViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Organization],
 ):
     """The organisations the caller belongs to; admins edit theirs.
 
@@ -70,7 +72,7 @@ class MembershipViewSet(
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Membership],
 ):
     """Members of the caller's organisations (admins only): change a role, remove a member."""
 
@@ -85,10 +87,13 @@ class MembershipViewSet(
     def base_queryset(self) -> QuerySet[Membership]:
         return Membership.objects.select_related("user")
 
-    def perform_update(self, serializer: MembershipSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Membership]) -> None:
+        membership = serializer.instance
+        if membership is None:  # update() always passes the object it fetched
+            raise NotFound
         services.membership_set_role(
-            membership=serializer.instance,
-            role=serializer.validated_data.get("role", serializer.instance.role),
+            membership=membership,
+            role=serializer.validated_data.get("role", membership.role),
         )
 
     def perform_destroy(self, instance: Membership) -> None:
@@ -101,7 +106,7 @@ class InvitationViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Invitation],
 ):
     """Invitations (admins only). Creating one e-mails the link; deleting revokes it."""
 
@@ -125,7 +130,7 @@ class InvitationViewSet(
             organization=org,
             email=serializer.validated_data["email"],
             role=serializer.validated_data["role"],
-            invited_by=request.user,
+            invited_by=signed_in_user(request),
             accept_url=prefix,
         )
         context = {**self.get_serializer_context(), "accept_url": f"{prefix}{token}/"}
@@ -149,5 +154,5 @@ class InvitationAcceptView(APIView):
         invitation = services.invitation_for_token(serializer.validated_data["token"])
         if invitation is None:
             raise NotFound("This invitation is unknown, used, revoked or expired.")
-        membership = services.invitation_accept(invitation=invitation, user=request.user)
+        membership = services.invitation_accept(invitation=invitation, user=signed_in_user(request))
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)

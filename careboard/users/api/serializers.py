@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from rest_framework import serializers
 
 from careboard.users.models import ApiToken, User
 
 
-class MeMembershipSerializer(serializers.Serializer):
+class MeMembershipSerializer(serializers.Serializer[dict[str, Any]]):
     organization_id = serializers.UUIDField()
     organization_name = serializers.CharField()
     time_zone = serializers.CharField(help_text="The organisation's IANA time zone.")
@@ -25,8 +27,10 @@ class MeSerializer(serializers.ModelSerializer[User]):
 
     def get_memberships(self, user: User) -> list[dict[str, str]]:
         rows = user.memberships.select_related("organization").order_by("organization__name")
-        return MeMembershipSerializer(
-            [
+        # What many=True builds, spelled out: the stubs type a many=True call as the single
+        # serializer, whose data is one dict.
+        return serializers.ListSerializer(
+            instance=[
                 {
                     "organization_id": m.organization_id,
                     "organization_name": m.organization.name,
@@ -35,13 +39,13 @@ class MeSerializer(serializers.ModelSerializer[User]):
                 }
                 for m in rows
             ],
-            many=True,
+            child=MeMembershipSerializer(),
         ).data
 
     def get_mfa_enabled(self, user: User) -> bool:
         from allauth.mfa.models import Authenticator
 
-        return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        return bool(Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists())
 
 
 class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
@@ -49,7 +53,7 @@ class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
 
     class Meta:
         model = ApiToken
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "name",
             "prefix",
@@ -59,10 +63,10 @@ class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
             "last_used_at",
             "is_active",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
 
-class ApiTokenCreateSerializer(serializers.Serializer):
+class ApiTokenCreateSerializer(serializers.Serializer[Any]):  # input only: no instance
     name = serializers.CharField(max_length=100)
     expires_in_days = serializers.IntegerField(
         min_value=1, max_value=settings.API_TOKEN_MAX_DAYS, default=settings.API_TOKEN_DEFAULT_DAYS

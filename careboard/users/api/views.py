@@ -15,6 +15,7 @@ from careboard.users.api.serializers import (
 )
 from careboard.users.models import ApiToken
 from careboard.users.services import api_token_create, api_token_revoke
+from careboard.users.signed_in import signed_in_user
 
 
 class MeView(APIView):
@@ -22,14 +23,14 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        return Response(MeSerializer(request.user).data)
+        return Response(MeSerializer(signed_in_user(request)).data)
 
 
 class ApiTokenViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[ApiToken],
 ):
     """The caller's own personal API tokens. DELETE revokes (the row stays, for the record)."""
 
@@ -39,14 +40,14 @@ class ApiTokenViewSet(
     def get_queryset(self) -> QuerySet[ApiToken]:
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return ApiToken.objects.filter(user=self.request.user)
+        return ApiToken.objects.filter(user=signed_in_user(self.request))
 
     @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer})
     def create(self, request: Request) -> Response:
         serializer = ApiTokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         token, secret = api_token_create(
-            user=request.user,
+            user=signed_in_user(request),
             name=serializer.validated_data["name"],
             days=serializer.validated_data["expires_in_days"],
         )

@@ -59,8 +59,10 @@ class Command(BaseCommand):
         generator = Generator(
             scale,
             seed=options["seed"],
-            out=self.stdout,
-            err=self.stderr,
+            # OutputWrapper is an io.TextIOBase, not a typing.TextIO; Generator only writes
+            # to it (its parameters become a write protocol when bench_data is typed).
+            out=self.stdout,  # type: ignore[arg-type]
+            err=self.stderr,  # type: ignore[arg-type]
             progress=not options["no_progress"],
         )
         try:
