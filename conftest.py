@@ -26,66 +26,68 @@ def _clear_cache() -> None:
 
 @pytest.fixture
 def organization():
-    return OrganizationFactory(name="St. Example Hospital")
+    return OrganizationFactory.create(name="St. Example Hospital")
 
 
 @pytest.fixture
 def other_organization():
-    return OrganizationFactory(name="Elsewhere Clinic")
+    return OrganizationFactory.create(name="Elsewhere Clinic")
 
 
 @pytest.fixture
 def ward(organization):
-    return WardFactory(organization=organization, name="Ward A")
+    return WardFactory.create(organization=organization, name="Ward A")
 
 
 @pytest.fixture
 def other_ward(other_organization):
-    return WardFactory(organization=other_organization, name="Ward Z")
+    return WardFactory.create(organization=other_organization, name="Ward Z")
 
 
 @pytest.fixture
 def make_member(organization) -> Callable[..., User]:
     def make(role: str, org=None, **user_kwargs) -> User:
         user_fields = {f"user__{key}": value for key, value in user_kwargs.items()}
-        return MembershipFactory(organization=org or organization, role=role, **user_fields).user
+        return MembershipFactory.create(
+            organization=org or organization, role=role, **user_fields
+        ).user
 
     return make
 
 
 @pytest.fixture
-def admin(make_member) -> User:
+def admin(make_member: Callable[..., User]) -> User:
     return make_member(Role.ADMIN)
 
 
 @pytest.fixture
-def physician(make_member) -> User:
+def physician(make_member: Callable[..., User]) -> User:
     return make_member(Role.PHYSICIAN)
 
 
 @pytest.fixture
-def nurse(make_member) -> User:
+def nurse(make_member: Callable[..., User]) -> User:
     return make_member(Role.NURSE)
 
 
 @pytest.fixture
-def therapist(make_member) -> User:
+def therapist(make_member: Callable[..., User]) -> User:
     return make_member(Role.THERAPIST)
 
 
 @pytest.fixture
-def viewer(make_member) -> User:
+def viewer(make_member: Callable[..., User]) -> User:
     return make_member(Role.VIEWER)
 
 
 @pytest.fixture
-def colleague(make_member) -> User:
+def colleague(make_member: Callable[..., User]) -> User:
     """Another nurse in the same organisation."""
     return make_member(Role.NURSE)
 
 
 @pytest.fixture
-def outsider(make_member, other_organization) -> User:
+def outsider(make_member: Callable[..., User], other_organization) -> User:
     """An admin of another organisation: may do everything there, nothing here."""
     return make_member(Role.ADMIN, org=other_organization)
 

@@ -25,7 +25,7 @@ from careboard.patients.models import Patient
 from careboard.users.models import User
 
 
-class ExerciseFactory(factory.django.DjangoModelFactory):
+class ExerciseFactory(factory.django.DjangoModelFactory[Exercise]):
     class Meta:
         model = Exercise
 
@@ -41,7 +41,7 @@ class ExerciseFactory(factory.django.DjangoModelFactory):
     thumbnail_url = factory.Sequence(lambda n: f"https://i.ytimg.com/vi/vid{n:08d}/hqdefault.jpg")
 
 
-class ProgramFactory(factory.django.DjangoModelFactory):
+class ProgramFactory(factory.django.DjangoModelFactory[Program]):
     class Meta:
         model = Program
 
@@ -51,7 +51,7 @@ class ProgramFactory(factory.django.DjangoModelFactory):
     duration_weeks = 4
 
 
-class ProgramSessionFactory(factory.django.DjangoModelFactory):
+class ProgramSessionFactory(factory.django.DjangoModelFactory[ProgramSession]):
     class Meta:
         model = ProgramSession
 
@@ -62,7 +62,7 @@ class ProgramSessionFactory(factory.django.DjangoModelFactory):
     days_of_week = factory.LazyFunction(lambda: [0, 2, 4])
 
 
-class ProgramItemFactory(factory.django.DjangoModelFactory):
+class ProgramItemFactory(factory.django.DjangoModelFactory[ProgramItem]):
     class Meta:
         model = ProgramItem
 
@@ -82,14 +82,14 @@ def make_program(organization: Organization, **fields: Any) -> Program:
       each week up to 14) and a wall sit (hold 30 s);
     - "Walk", every day, twice: walking for 10 minutes.
     """
-    program = ProgramFactory(organization=organization, **fields)
-    strength = ProgramSessionFactory(
+    program = ProgramFactory.create(organization=organization, **fields)
+    strength = ProgramSessionFactory.create(
         program=program, position=1, name="Strength", times_per_day=1, days_of_week=[0, 2, 4]
     )
-    ProgramItemFactory(
+    ProgramItemFactory.create(
         session=strength,
         position=1,
-        exercise=ExerciseFactory(organization=organization, name="Squat"),
+        exercise=ExerciseFactory.create(organization=organization, name="Squat"),
         sets=3,
         reps=10,
         rest_seconds=30,
@@ -97,21 +97,21 @@ def make_program(organization: Organization, **fields: Any) -> Program:
         progression_step=Decimal(2),
         progression_cap=Decimal(14),
     )
-    ProgramItemFactory(
+    ProgramItemFactory.create(
         session=strength,
         position=2,
-        exercise=ExerciseFactory(organization=organization, name="Wall sit"),
+        exercise=ExerciseFactory.create(organization=organization, name="Wall sit"),
         sets=2,
         reps=None,
         hold_seconds=30,
     )
-    walk = ProgramSessionFactory(
+    walk = ProgramSessionFactory.create(
         program=program, position=2, name="Walk", times_per_day=2, days_of_week=[]
     )
-    ProgramItemFactory(
+    ProgramItemFactory.create(
         session=walk,
         position=1,
-        exercise=ExerciseFactory(organization=organization, name="Walking"),
+        exercise=ExerciseFactory.create(organization=organization, name="Walking"),
         sets=None,
         reps=None,
         duration_seconds=600,

@@ -18,7 +18,7 @@ from careboard.builder.vocabulary import BodyRegion, Difficulty, Equipment, Posi
 from careboard.organizations.tests.factories import OrganizationFactory
 
 
-class ExerciseFactory(factory.django.DjangoModelFactory):
+class ExerciseFactory(factory.django.DjangoModelFactory[Exercise]):
     """An exercise of the global library unless ``organization`` is given."""
 
     class Meta:
@@ -37,13 +37,13 @@ class ExerciseFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type[Exercise], *args: Any, **kwargs: Any) -> Exercise:
-        exercise = model_class(*args, **kwargs)
+        exercise = model_class(**kwargs)
         exercise_refresh_derived(exercise=exercise)
         exercise.save()
         return exercise
 
 
-class ProgramFactory(factory.django.DjangoModelFactory):
+class ProgramFactory(factory.django.DjangoModelFactory[Program]):
     class Meta:
         model = Program
 
@@ -53,7 +53,7 @@ class ProgramFactory(factory.django.DjangoModelFactory):
     duration_weeks = 6
 
 
-class ProgramSessionFactory(factory.django.DjangoModelFactory):
+class ProgramSessionFactory(factory.django.DjangoModelFactory[ProgramSession]):
     class Meta:
         model = ProgramSession
 
@@ -64,7 +64,7 @@ class ProgramSessionFactory(factory.django.DjangoModelFactory):
     days_of_week = factory.LazyFunction(lambda: [0, 2, 4])
 
 
-class ProgramItemFactory(factory.django.DjangoModelFactory):
+class ProgramItemFactory(factory.django.DjangoModelFactory[ProgramItem]):
     class Meta:
         model = ProgramItem
 
@@ -84,10 +84,10 @@ def program_with(
     **fields: Any,
 ) -> Program:
     """A program of ``sessions`` sessions of ``items`` items each (positions 1…n)."""
-    program = ProgramFactory(organization=organization, **fields)
-    exercise = exercise or ExerciseFactory()
+    program = ProgramFactory.create(organization=organization, **fields)
+    exercise = exercise or ExerciseFactory.create()
     for s in range(1, sessions + 1):
-        session = ProgramSessionFactory(program=program, position=s, name=f"Session {s}")
+        session = ProgramSessionFactory.create(program=program, position=s, name=f"Session {s}")
         for i in range(1, items + 1):
-            ProgramItemFactory(session=session, position=i, exercise=exercise, reps=10 + i)
+            ProgramItemFactory.create(session=session, position=i, exercise=exercise, reps=10 + i)
     return program

@@ -28,20 +28,20 @@ def today(organization) -> dt.date:
 
 def daily_program(organization, **fields):
     """Every day: "Exercises" once and "Walk" twice (the weekday does not matter)."""
-    program = ProgramFactory(organization=organization, duration_weeks=4, **fields)
-    exercises = ProgramSessionFactory(
+    program = ProgramFactory.create(organization=organization, duration_weeks=4, **fields)
+    exercises = ProgramSessionFactory.create(
         program=program, position=1, name="Exercises", days_of_week=[]
     )
-    ProgramItemFactory(
-        session=exercises, position=1, exercise=ExerciseFactory(organization=organization)
+    ProgramItemFactory.create(
+        session=exercises, position=1, exercise=ExerciseFactory.create(organization=organization)
     )
-    walk = ProgramSessionFactory(
+    walk = ProgramSessionFactory.create(
         program=program, position=2, name="Walk", times_per_day=2, days_of_week=[]
     )
-    ProgramItemFactory(
+    ProgramItemFactory.create(
         session=walk,
         position=1,
-        exercise=ExerciseFactory(organization=organization),
+        exercise=ExerciseFactory.create(organization=organization),
         sets=None,
         reps=None,
         duration_seconds=900,
@@ -54,7 +54,7 @@ def assignment(organization, therapist, today):
     """Started nine days ago: a full week 1 and three days of week 2, today included."""
     return assign(
         program=daily_program(organization),
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=today - dt.timedelta(days=9),
     )[0]
@@ -68,7 +68,8 @@ def fill(assignment, today: dt.date) -> None:
     start = assignment.start_date
 
     def day(n: int) -> dt.date:
-        return start + dt.timedelta(days=n)
+        day: dt.date = start + dt.timedelta(days=n)
+        return day
 
     log(assignment, session="Exercises", on=day(0), pain=2, difficulty=5)
     log(assignment, session="Walk", on=day(0))
@@ -160,12 +161,12 @@ def test_the_inactivity_threshold_is_a_setting(client_for, therapist, assignment
 
 
 def test_a_reassigned_program_keeps_the_earlier_days(client_for, therapist, organization, today):
-    program = ProgramFactory(organization=organization)
-    old_session = ProgramSessionFactory(program=program, name="Old", days_of_week=[])
-    ProgramItemFactory(session=old_session)
+    program = ProgramFactory.create(organization=organization)
+    old_session = ProgramSessionFactory.create(program=program, name="Old", days_of_week=[])
+    ProgramItemFactory.create(session=old_session)
     assignment, _ = assign(
         program=program,
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=today - dt.timedelta(days=3),
     )
@@ -173,7 +174,9 @@ def test_a_reassigned_program_keeps_the_earlier_days(client_for, therapist, orga
         log(assignment, session="Old", on=today - dt.timedelta(days=days_ago))
     # The therapist replaces the session (new ids) and re-assigns.
     ProgramSession.objects.filter(pk=old_session.pk).delete()
-    ProgramItemFactory(session=ProgramSessionFactory(program=program, name="New", days_of_week=[]))
+    ProgramItemFactory.create(
+        session=ProgramSessionFactory.create(program=program, name="New", days_of_week=[])
+    )
     program.version += 1
     program.save()
     client = client_for(therapist)
@@ -198,7 +201,7 @@ def test_ended_assignment_is_measured_up_to_its_end(client_for, therapist, assig
 def test_before_the_start_there_is_nothing_yet(client_for, therapist, organization, today):
     future, _ = assign(
         program=daily_program(organization),
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=today + dt.timedelta(days=1),
     )

@@ -55,7 +55,7 @@ def program(organization):
 
 @pytest.fixture
 def patient(organization):
-    return PatientFactory(
+    return PatientFactory.create(
         organization=organization, mrn="OP-7", given_name="Ada", family_name="Lovelace"
     )
 
@@ -187,7 +187,7 @@ def test_unknown_program_is_404(client_for, therapist, patient, today):
 def test_patient_of_another_organisation_reads_as_unknown(
     client_for, therapist, program, other_organization, today
 ):
-    stranger = PatientFactory(organization=other_organization)
+    stranger = PatientFactory.create(organization=other_organization)
     response = client_for(therapist).post(
         assign_url(program), {"patient": str(stranger.pk), "start_date": str(today)}
     )
@@ -202,8 +202,8 @@ def test_patient_and_program_must_share_the_organisation(
     client_for, make_member, program, other_organization, today
 ):
     therapist = make_member(Role.THERAPIST)
-    MembershipFactory(user=therapist, organization=other_organization, role=Role.THERAPIST)
-    elsewhere = PatientFactory(organization=other_organization)
+    MembershipFactory.create(user=therapist, organization=other_organization, role=Role.THERAPIST)
+    elsewhere = PatientFactory.create(organization=other_organization)
     response = client_for(therapist).post(
         assign_url(program), {"patient": str(elsewhere.pk), "start_date": str(today)}
     )
@@ -269,8 +269,8 @@ def test_draft_program_may_be_assigned(client_for, therapist, program, patient, 
 def test_program_without_exercises_cannot_be_assigned(
     client_for, therapist, organization, patient, today
 ):
-    empty = ProgramFactory(organization=organization)
-    ProgramSessionFactory(program=empty)
+    empty = ProgramFactory.create(organization=organization)
+    ProgramSessionFactory.create(program=empty)
     response = client_for(therapist).post(
         assign_url(empty), {"patient": str(patient.pk), "start_date": str(today)}
     )
@@ -312,7 +312,7 @@ def test_list_puts_the_most_urgent_first(client_for, therapist, organization, to
     def new(name: str, start_days_ago: int):
         return assign(
             program=make_program(organization, name=name),
-            patient=PatientFactory(organization=organization),
+            patient=PatientFactory.create(organization=organization),
             by=therapist,
             start_date=today - dt.timedelta(days=start_days_ago),
         )[0]
@@ -347,13 +347,13 @@ def test_list_puts_the_most_urgent_first(client_for, therapist, organization, to
 
 
 def test_list_filters_by_patient_and_status(client_for, therapist, organization, today):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     first, _ = assign(
         program=make_program(organization), patient=patient, by=therapist, start_date=today
     )
     assign(
         program=make_program(organization),
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=today,
     )
@@ -373,13 +373,13 @@ def test_list_filters_what_the_caller_assigned(client_for, therapist, physician,
     today = organization_today(organization)
     own, _ = assign(
         program=make_program(organization),
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=today,
     )
     assign(
         program=make_program(organization),
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=physician,
         start_date=today,
     )
@@ -412,7 +412,7 @@ def test_list_queries_do_not_grow_with_assignments(
         for _ in range(count):
             assignment, _ = assign(
                 program=program,
-                patient=PatientFactory(organization=organization),
+                patient=PatientFactory.create(organization=organization),
                 by=therapist,
                 start_date=today - dt.timedelta(days=6),
             )

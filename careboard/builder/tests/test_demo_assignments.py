@@ -23,7 +23,8 @@ def test_demo_assignments_tell_the_therapists_story():
     rows = assignments_by_urgency(
         Assignment.objects.all(), today_of=lambda row: organization_today(row.organization)
     )
-    story = [(row.patient.mrn, [flag.code for flag in row.flags]) for row in rows]
+    # flags: set on each row by assignments_by_urgency.
+    story = [(row.patient.mrn, [flag.code for flag in row.flags]) for row in rows]  # type: ignore[attr-defined]
     assert story == [
         ("DEMO-OP-002", ["pain_high", "pain_rising"]),
         ("DEMO-OP-003", ["inactive"]),

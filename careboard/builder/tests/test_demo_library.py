@@ -21,12 +21,13 @@ CAUTION = ("stop", "do not", "never", "only", "keep", "tell", "if ", "rest", "us
 
 
 def history_rows() -> int:
-    return (
+    rows: int = (
         Exercise.history.count()
         + Program.history.count()
         + ProgramSession.history.count()
         + ProgramItem.history.count()
     )
+    return rows
 
 
 # The data --------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def names(response) -> list[str]:
 def library(organization, other_organization):
     """Two global exercises, one of ours, one of another organisation's, one archived."""
     return {
-        "squat": ExerciseFactory(
+        "squat": ExerciseFactory.create(
             name="Mini squat",
             instructions=["Stand with feet hip-width apart.", "Bend the knees a little."],
             body_regions=[BodyRegion.KNEE, BodyRegion.HIP],
@@ -59,14 +59,14 @@ def library(organization, other_organization):
                 }
             },
         ),
-        "chin": ExerciseFactory(
+        "chin": ExerciseFactory.create(
             name="Chin tuck",
             instructions=["Sit tall.", "Draw the chin straight back, like a double chin."],
             body_regions=[BodyRegion.NECK],
             equipment=[Equipment.CHAIR],
             position=Position.SITTING,
         ),
-        "ours": ExerciseFactory(
+        "ours": ExerciseFactory.create(
             organization=organization,
             name="Ward stairs practice",
             instructions=["Hold the rail.", "Up with the good leg, down with the bad."],
@@ -75,8 +75,8 @@ def library(organization, other_organization):
             difficulty=Difficulty.HARD,
             position=Position.STANDING,
         ),
-        "theirs": ExerciseFactory(organization=other_organization, name="Their lunge"),
-        "old": ExerciseFactory(organization=organization, name="Old pulley", archived=True),
+        "theirs": ExerciseFactory.create(organization=other_organization, name="Their lunge"),
+        "old": ExerciseFactory.create(organization=organization, name="Old pulley", archived=True),
     }
 
 
@@ -400,7 +400,7 @@ def test_anonymous_cannot_edit(client_for, library):
 
 def test_an_exercise_cannot_change_owner(client_for, therapist, library, other_organization):
     # A therapist of both organisations still cannot move an exercise between them.
-    MembershipFactory(user=therapist, organization=other_organization, role=Role.THERAPIST)
+    MembershipFactory.create(user=therapist, organization=other_organization, role=Role.THERAPIST)
     response = client_for(therapist).patch(
         detail(library["ours"]), {"organization": str(other_organization.pk)}
     )
@@ -413,7 +413,7 @@ def test_an_exercise_cannot_change_owner(client_for, therapist, library, other_o
 def test_a_member_of_several_organisations_names_the_owner(
     client_for, therapist, other_organization
 ):
-    MembershipFactory(user=therapist, organization=other_organization, role=Role.THERAPIST)
+    MembershipFactory.create(user=therapist, organization=other_organization, role=Role.THERAPIST)
     client = client_for(therapist)
     response = client.post(URL, NEW_EXERCISE)
     assert response.status_code == 400

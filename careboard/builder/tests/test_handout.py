@@ -23,7 +23,7 @@ def assigned(organization, therapist):
     today = organization_today(organization)
     return assign(
         program=make_program(organization, name="Knee rehab", description="After surgery."),
-        patient=PatientFactory(
+        patient=PatientFactory.create(
             organization=organization, given_name="Ada", family_name="Lovelace", mrn="OP-7"
         ),
         by=therapist,
@@ -192,7 +192,7 @@ def test_the_handout_speaks_the_patients_language(organization, therapist):
     today = organization_today(organization)
     program = make_program(organization)
     item = program.sessions.get(name="Strength").items.get(position=1)
-    item.exercise = ExerciseFactory(
+    item.exercise = ExerciseFactory.create(
         organization=organization,
         name="Squat",
         translations={"de": {"name": "Kniebeuge", "instructions": ["Aufrecht stehen."]}},
@@ -200,7 +200,7 @@ def test_the_handout_speaks_the_patients_language(organization, therapist):
     item.save()
     assignment, _ = assign(
         program=program,
-        patient=PatientFactory(organization=organization, preferred_language="de"),
+        patient=PatientFactory.create(organization=organization, preferred_language="de"),
         by=therapist,
         start_date=today,
     )

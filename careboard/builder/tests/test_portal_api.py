@@ -40,14 +40,14 @@ def today(organization) -> dt.date:
 
 def weekday_program(organization, today: dt.date):
     """Three sessions: one scheduled on today's weekday, one tomorrow's, one every day."""
-    program = ProgramFactory(organization=organization, name="Shoulder", duration_weeks=6)
-    today_session = ProgramSessionFactory(
+    program = ProgramFactory.create(organization=organization, name="Shoulder", duration_weeks=6)
+    today_session = ProgramSessionFactory.create(
         program=program, position=1, name="Mobility", days_of_week=[today.weekday()]
     )
-    ProgramItemFactory(
+    ProgramItemFactory.create(
         session=today_session,
         position=1,
-        exercise=ExerciseFactory(
+        exercise=ExerciseFactory.create(
             organization=organization,
             name="Pendulum",
             translations={"de": {"name": "Pendel", "instructions": ["Arm hängen lassen."]}},
@@ -58,19 +58,19 @@ def weekday_program(organization, today: dt.date):
         progression_step=Decimal(2),
         progression_cap=Decimal(20),
     )
-    tomorrow = ProgramSessionFactory(
+    tomorrow = ProgramSessionFactory.create(
         program=program, position=2, name="Strength", days_of_week=[(today.weekday() + 1) % 7]
     )
-    ProgramItemFactory(
-        session=tomorrow, position=1, exercise=ExerciseFactory(organization=organization)
+    ProgramItemFactory.create(
+        session=tomorrow, position=1, exercise=ExerciseFactory.create(organization=organization)
     )
-    daily = ProgramSessionFactory(
+    daily = ProgramSessionFactory.create(
         program=program, position=3, name="Stretch", times_per_day=2, days_of_week=[]
     )
-    ProgramItemFactory(
+    ProgramItemFactory.create(
         session=daily,
         position=1,
-        exercise=ExerciseFactory(organization=organization, name="Doorway stretch"),
+        exercise=ExerciseFactory.create(organization=organization, name="Doorway stretch"),
         sets=None,
         reps=None,
         hold_seconds=30,
@@ -81,7 +81,7 @@ def weekday_program(organization, today: dt.date):
 @pytest.fixture
 def assigned(organization, therapist, today):
     """An assignment in its second week, and its portal token."""
-    patient = PatientFactory(organization=organization, preferred_language="en")
+    patient = PatientFactory.create(organization=organization, preferred_language="en")
     return assign(
         program=weekday_program(organization, today),
         patient=patient,
@@ -167,7 +167,7 @@ def test_today_is_the_organisations_day(organization, therapist, zone):
     local_today = dt.datetime.now(ZoneInfo(zone)).date()
     _assignment, secret = assign(
         program=make_program(organization),
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=local_today,
     )
@@ -188,7 +188,7 @@ def test_today_speaks_the_patients_language(portal, assignment):
 def test_before_the_start_nothing_is_scheduled(organization, therapist, today):
     _assignment, secret = assign(
         program=make_program(organization),
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=today + dt.timedelta(days=2),
     )
@@ -310,7 +310,7 @@ def test_invalid_log_is_refused_and_nothing_is_stored(portal, assignment, today,
 def test_log_after_the_end_date_is_refused(organization, therapist, today):
     assignment, secret = assign(
         program=make_program(organization),
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=today - dt.timedelta(days=3),
         end_date=today,
@@ -378,7 +378,7 @@ def test_a_token_sees_only_its_own_assignment(
     other_therapist = make_member("therapist", org=other_organization)
     other, other_secret = assign(
         program=make_program(other_organization, name="Elsewhere"),
-        patient=PatientFactory(organization=other_organization),
+        patient=PatientFactory.create(organization=other_organization),
         by=other_therapist,
         start_date=today,
     )
@@ -491,12 +491,12 @@ def test_anonymous_caller_cannot_manage_links(api_client, portal, assignment):
 def test_a_withdrawn_program_consent_closes_the_portal(portal, assignment):
     from careboard.privacy.tests.factories import ConsentRecordFactory
 
-    ConsentRecordFactory(patient=assignment.patient, purpose="program", decision="withdrawn")
+    ConsentRecordFactory.create(patient=assignment.patient, purpose="program", decision="withdrawn")
     response = portal.get("/api/v1/portal/today/")
     assert response.status_code == 401
     assert response.json()["detail"] == "Consent to the home program was withdrawn."
     # Given again, the same link works again.
-    ConsentRecordFactory(
+    ConsentRecordFactory.create(
         patient=assignment.patient,
         purpose="program",
         decision="given",

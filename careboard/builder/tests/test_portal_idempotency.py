@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -28,7 +29,7 @@ def _assigned(organization, therapist):
     today = organization_today(organization)
     return assign(
         program=make_program(organization),
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=today - dt.timedelta(days=2),
     )
@@ -51,12 +52,12 @@ def portal(assigned) -> APIClient:
 
 
 @pytest.fixture
-def body(assigned) -> dict:
+def body(assigned) -> dict[str, Any]:
     return {"session_id": session_of(assigned[0], "Walk")["id"], "pain": 3, "comment": "ok"}
 
 
-def post(client: APIClient, data: dict, key: str | None = KEY):
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+def post(client: APIClient, data: dict[str, Any], key: str | None = KEY):
+    headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
     return client.post(LOGS_URL, data, format="json", **headers)
 
 

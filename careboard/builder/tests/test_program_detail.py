@@ -24,12 +24,15 @@ def url(program: Program) -> str:
 
 def _serializer_bytes(program: Program, language: str) -> bytes:
     tree = Program.objects.prefetch_related("sessions__items__exercise").get(pk=program.pk)
-    return JSONRenderer().render(ProgramSerializer(tree, context={"language": language}).data)
+    rendered: bytes = JSONRenderer().render(
+        ProgramSerializer(tree, context={"language": language}).data
+    )
+    return rendered
 
 
 @pytest.fixture
 def program(organization, therapist):
-    exercise = ExerciseFactory(
+    exercise = ExerciseFactory.create(
         translations={"de": {"name": "Kniebeuge", "instructions": ["Langsam."]}},
     )
     program = program_with(
@@ -72,7 +75,9 @@ def test_changes_show_at_once(client_for, therapist, program):
     program = services.program_update(
         program=program, expected_version=program.version, name="Renamed"
     )
-    exercise = ProgramItem.objects.filter(session__program=program).first().exercise
+    item = ProgramItem.objects.filter(session__program=program).first()
+    assert item is not None
+    exercise = item.exercise
     # An exercise edit does not change the program's version: still shown at once.
     services.exercise_update(exercise=exercise, name="Wall squat")
 

@@ -45,25 +45,27 @@ def state(program: Program) -> tuple[Any, ...]:
 
 
 # Each change the API offers, as (method, url, body) for a program.
-def _put(p: Program) -> tuple[str, str, dict]:
+def _put(p: Program) -> tuple[str, str, dict[str, Any]]:
     return "put", detail(p), {"name": "Changed"}
 
 
-def _patch(p: Program) -> tuple[str, str, dict]:
+def _patch(p: Program) -> tuple[str, str, dict[str, Any]]:
     return "patch", detail(p), {"name": "Changed"}
 
 
-def _reorder(p: Program) -> tuple[str, str, dict]:
+def _reorder(p: Program) -> tuple[str, str, dict[str, Any]]:
     ids = [str(s.pk) for s in p.sessions.order_by("-position")]
     return "post", f"{detail(p)}reorder/", {"sessions": ids}
 
 
 def _session(p: Program) -> ProgramSession:
-    return p.sessions.order_by("position").first()
+    session = p.sessions.order_by("position").first()
+    assert session is not None
+    return session
 
 
-def _add_item(p: Program) -> tuple[str, str, dict]:
-    exercise = ExerciseFactory()
+def _add_item(p: Program) -> tuple[str, str, dict[str, Any]]:
+    exercise = ExerciseFactory.create()
     return (
         "post",
         f"{detail(p)}sessions/{_session(p).pk}/items/",
@@ -71,17 +73,19 @@ def _add_item(p: Program) -> tuple[str, str, dict]:
     )
 
 
-def _patch_item(p: Program) -> tuple[str, str, dict]:
+def _patch_item(p: Program) -> tuple[str, str, dict[str, Any]]:
     item = _session(p).items.first()
+    assert item is not None
     return "patch", f"{detail(p)}sessions/{item.session_id}/items/{item.pk}/", {"reps": 99}
 
 
-def _delete_item(p: Program) -> tuple[str, str, dict]:
+def _delete_item(p: Program) -> tuple[str, str, dict[str, Any]]:
     item = _session(p).items.first()
+    assert item is not None
     return "delete", f"{detail(p)}sessions/{item.session_id}/items/{item.pk}/", {}
 
 
-CHANGES: list[Callable[[Program], tuple[str, str, dict]]] = [
+CHANGES: list[Callable[[Program], tuple[str, str, dict[str, Any]]]] = [
     _put,
     _patch,
     _reorder,
@@ -91,7 +95,7 @@ CHANGES: list[Callable[[Program], tuple[str, str, dict]]] = [
 ]
 
 
-def send(client: APIClient, change: tuple[str, str, dict], **headers: str) -> Any:
+def send(client: APIClient, change: tuple[str, str, dict[str, Any]], **headers: Any) -> Any:
     method, url, body = change
     if method == "delete":
         return client.delete(url, **headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -34,15 +35,15 @@ def if_match(program: Program) -> dict[str, str]:
 
 @pytest.fixture
 def squat():
-    return ExerciseFactory(name="Mini squat")
+    return ExerciseFactory.create(name="Mini squat")
 
 
 @pytest.fixture
 def bridge():
-    return ExerciseFactory(name="Glute bridge")
+    return ExerciseFactory.create(name="Glute bridge")
 
 
-def payload(squat, bridge, **fields) -> dict:
+def payload(squat, bridge, **fields) -> dict[str, Any]:
     """Two sessions: morning (2 items), evening (4 items)."""
     return {
         "name": "Knee replacement, weeks 0–6",
@@ -163,7 +164,7 @@ def test_another_organisation_cannot_use_our_exercises(
     client_for, make_member, organization, other_organization
 ):
     their_therapist = make_member(Role.THERAPIST, org=other_organization)
-    ours = ExerciseFactory(organization=organization, name="Our secret")
+    ours = ExerciseFactory.create(organization=organization, name="Our secret")
     data = {
         "name": "P",
         "sessions": [{"name": "S", "items": [{"exercise": str(ours.pk), "reps": 5}]}],
@@ -343,7 +344,7 @@ def test_session_rules(client_for, therapist, squat, session, errors):
 
 
 def test_an_archived_exercise_cannot_be_added(client_for, therapist, organization):
-    old = ExerciseFactory(organization=organization, archived=True)
+    old = ExerciseFactory.create(organization=organization, archived=True)
     data = {
         "name": "P",
         "sessions": [{"name": "S", "items": [{"exercise": str(old.pk), "reps": 5}]}],
@@ -357,7 +358,7 @@ def test_an_archived_exercise_cannot_be_added(client_for, therapist, organizatio
 
 
 def test_own_exercises_can_be_used(client_for, therapist, organization):
-    ours = ExerciseFactory(organization=organization)
+    ours = ExerciseFactory.create(organization=organization)
     data = {
         "name": "P",
         "sessions": [{"name": "S", "items": [{"exercise": str(ours.pk), "reps": 5}]}],
@@ -430,7 +431,7 @@ def listed(organization, other_organization):
     program_with(organization=organization, name="Knee rehab", status="published")
     program_with(organization=organization, name="Back school", description="Lumbar pain")
     program_with(organization=organization, name="Knee template", is_template=True)
-    ProgramFactory(organization=organization, name="Old knee", status="archived")
+    ProgramFactory.create(organization=organization, name="Old knee", status="archived")
     program_with(organization=other_organization, name="Knee elsewhere")
 
 
@@ -656,7 +657,7 @@ def test_patch_changes_program_fields(client_for, physician, organization):
 
 
 def test_patch_cannot_publish_an_empty_program(client_for, therapist, organization):
-    program = ProgramFactory(organization=organization)
+    program = ProgramFactory.create(organization=organization)
     response = client_for(therapist).patch(
         detail(program), {"status": "published"}, **if_match(program)
     )
@@ -869,8 +870,8 @@ def test_an_invalid_added_item_changes_nothing(
     session = program.sessions.get()
     ids = {
         "bridge": str(bridge.pk),
-        "archived": str(ExerciseFactory(organization=organization, archived=True).pk),
-        "foreign": str(ExerciseFactory(organization=other_organization).pk),
+        "archived": str(ExerciseFactory.create(organization=organization, archived=True).pk),
+        "foreign": str(ExerciseFactory.create(organization=other_organization).pk),
     }
     body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
     response = client_for(therapist).post(items_url(program, session), body, **if_match(program))
@@ -982,7 +983,7 @@ def test_positions_stay_unique_at_commit(client_for, make_member, organization):
     client = client_for(therapist)
     (a1, a2, a3), (b1, b2, b3) = tree(program)
     s1, s2 = session_ids(program)
-    exercise = str(ExerciseFactory().pk)
+    exercise = str(ExerciseFactory.create().pk)
 
     steps = [
         client.post(

@@ -219,6 +219,8 @@ def test_find_session_and_item():
     snap = snapshot()
     strength = schedule.find_session(snap, "strength")
     assert strength is not None
-    assert schedule.find_item(strength, "squat")["id"] == "squat"
+    squat = schedule.find_item(strength, "squat")
+    assert squat is not None
+    assert squat["id"] == "squat"
     assert schedule.find_item(strength, "walk") is None
     assert schedule.find_session(snap, "nope") is None

@@ -144,8 +144,10 @@ def test_snapshot_holds_the_whole_program(organization):
 
 
 def test_decimals_become_json_numbers(organization):
-    item = ProgramItemFactory(
-        session=ProgramSessionFactory(program=ProgramFactory(organization=organization)),
+    item = ProgramItemFactory.create(
+        session=ProgramSessionFactory.create(
+            program=ProgramFactory.create(organization=organization)
+        ),
         load_kg=Decimal("2.5"),
         progression_field="load_kg",
         progression_step=Decimal("0.5"),
@@ -157,11 +159,13 @@ def test_decimals_become_json_numbers(organization):
 
 
 def test_sessions_and_items_keep_their_order_and_days_are_sorted(organization):
-    program = ProgramFactory(organization=organization)
-    second = ProgramSessionFactory(program=program, position=2, name="B", days_of_week=[4, 0])
-    first = ProgramSessionFactory(program=program, position=1, name="A")
-    ProgramItemFactory(session=first, position=2, exercise__name="Two")
-    ProgramItemFactory(session=first, position=1, exercise__name="One")
+    program = ProgramFactory.create(organization=organization)
+    second = ProgramSessionFactory.create(
+        program=program, position=2, name="B", days_of_week=[4, 0]
+    )
+    first = ProgramSessionFactory.create(program=program, position=1, name="A")
+    ProgramItemFactory.create(session=first, position=2, exercise__name="Two")
+    ProgramItemFactory.create(session=first, position=1, exercise__name="One")
     snapshot = program_snapshot(program)
     assert [s["id"] for s in snapshot["sessions"]] == [str(first.pk), str(second.pk)]
     assert [i["exercise"]["name"] for i in snapshot["sessions"][0]["items"]] == ["One", "Two"]
@@ -170,15 +174,15 @@ def test_sessions_and_items_keep_their_order_and_days_are_sorted(organization):
 
 
 def test_a_program_without_items_has_no_exercises(organization):
-    program = ProgramFactory(organization=organization)
-    ProgramSessionFactory(program=program)
+    program = ProgramFactory.create(organization=organization)
+    ProgramSessionFactory.create(program=program)
     assert not has_exercises(program_snapshot(program))
 
 
 def test_freezing_takes_two_queries_whatever_the_size(organization, django_assert_num_queries):
     program = make_program(organization)
     for _ in range(5):
-        session = ProgramSessionFactory(program=program)
+        session = ProgramSessionFactory.create(program=program)
         ProgramItemFactory.create_batch(4, session=session)
     with django_assert_num_queries(2):
         program_snapshot(program)
@@ -188,7 +192,7 @@ def test_later_edits_of_the_program_do_not_reach_the_assignment(organization, th
     program = make_program(organization)
     assignment, _secret = assign(
         program=program,
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         by=therapist,
         start_date=dt.date.today(),  # noqa: DTZ011
     )

@@ -122,21 +122,21 @@ class Caller:
 
 
 def build_org(label: str) -> OrgWorld:
-    organization = OrganizationFactory(name=f"{label} hospital")
-    ward = WardFactory(organization=organization, name=f"{label} ward")
-    spare_ward = WardFactory(organization=organization, name=f"{label} spare ward")
-    membership = MembershipFactory(organization=organization, role=Role.PHYSICIAN)
+    organization = OrganizationFactory.create(name=f"{label} hospital")
+    ward = WardFactory.create(organization=organization, name=f"{label} ward")
+    spare_ward = WardFactory.create(organization=organization, name=f"{label} spare ward")
+    membership = MembershipFactory.create(organization=organization, role=Role.PHYSICIAN)
     clinician = membership.user
-    patient = PatientFactory(organization=organization)
-    free_patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
+    free_patient = PatientFactory.create(organization=organization)
     admission = admit(ward=ward, by=clinician, patient=patient, protocol=Protocol.DENGUE)
     observation = record(admission, by=clinician, minutes_ago=30)
-    exercise = ExerciseFactory(organization=organization)
-    program = ProgramFactory(organization=organization)
-    session = ProgramSessionFactory(program=program, position=1, days_of_week=[])
-    item = ProgramItemFactory(session=session, position=1, exercise=exercise)
-    ProgramItemFactory(session=session, position=2, exercise=exercise)
-    template = ProgramFactory(organization=organization, is_template=True)
+    exercise = ExerciseFactory.create(organization=organization)
+    program = ProgramFactory.create(organization=organization)
+    session = ProgramSessionFactory.create(program=program, position=1, days_of_week=[])
+    item = ProgramItemFactory.create(session=session, position=1, exercise=exercise)
+    ProgramItemFactory.create(session=session, position=2, exercise=exercise)
+    template = ProgramFactory.create(organization=organization, is_template=True)
     assignment, portal_secret = assign(
         program=program,
         patient=patient,
@@ -214,7 +214,7 @@ def caller_for(role: str, world: World) -> Caller:
         header = f"Bearer {world.own.portal_secret}"
         client.credentials(HTTP_AUTHORIZATION=header)
         return Caller(role=role, client=client, authorization=header)
-    user = MembershipFactory(organization=world.own.organization, role=role).user
+    user = MembershipFactory.create(organization=world.own.organization, role=role).user
     _token, secret = api_token_create(user=user, name="matrix")
     spare, _spare_secret = api_token_create(user=user, name="spare")
     header = f"Bearer {secret}"

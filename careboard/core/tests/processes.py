@@ -100,7 +100,9 @@ class PostgresCluster:
             shutil.rmtree(self.root, ignore_errors=True)
             raise
 
-    def _run(self, program: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def _run(
+        self, program: str, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         command = [str(self.bin_dir / program), *args]
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]

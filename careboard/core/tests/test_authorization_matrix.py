@@ -614,7 +614,7 @@ def prepare(expect: Expect, key: tuple[str, str], ctx: Ctx) -> Request:
     route, method = key
     kwargs = {name: str(value(ctx)) for name, value in expect.kwargs.items()}
     if "/" in route:  # a route without a name: fill its pattern
-        url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: kwargs[m.group(1)], route)
+        url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: kwargs[str(m.group(1))], route)
     else:
         url = reverse(route, kwargs=kwargs)
     return Request(

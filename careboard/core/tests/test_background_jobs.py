@@ -71,7 +71,9 @@ def test_without_a_sweep_the_loop_still_wakes_for_retention(settings):
     settings.OVERDUE_SWEEP_SECONDS = 0
     settings.RETENTION_SWEEP_SECONDS = 3600.0
 
-    assert inprocess_schedule().tick == 3600.0
+    schedule = inprocess_schedule()
+    assert schedule is not None
+    assert schedule.tick == 3600.0
 
 
 def test_the_setting_defaults_to_inprocess_and_refuses_anything_else():
@@ -105,7 +107,12 @@ async def test_the_lifespan_loop_runs_only_when_celery_does_not(settings, monkey
     settings.OVERDUE_SWEEP_SECONDS = 0.1
     settings.RETENTION_SWEEP_SECONDS = 86400.0
     ran: list[str] = []
-    monkeypatch.setattr(config.lifespan, "_housekeeping", lambda: ran.append("sweep") or 0)
+
+    def housekeeping() -> int:
+        ran.append("sweep")
+        return 0
+
+    monkeypatch.setattr(config.lifespan, "_housekeeping", housekeeping)
     monkeypatch.setattr(config.lifespan, "_retention", lambda: ran.append("retention"))
 
     await run_lifespan(0.45)
@@ -198,7 +205,7 @@ def test_the_idempotency_task_forgets_keys_older_than_a_day():
 @pytest.fixture
 def due_patient(organization, ward, nurse):
     """Discharged eleven years ago: past the default ten years of retention."""
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     admitted_at = timezone.now() - dt.timedelta(days=365 * 11)
     admission = patient_services.admission_admit(
         patient=patient, ward=ward, by=nurse, admitted_at=admitted_at

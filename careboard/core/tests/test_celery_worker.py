@@ -33,10 +33,10 @@ from careboard.organizations.tests.factories import MembershipFactory, WardFacto
 from careboard.patients import services
 from careboard.patients.tests.factories import PatientFactory
 
-ward = WardFactory()
-nurse = MembershipFactory(organization=ward.organization, role=Role.NURSE).user
+ward = WardFactory.create()
+nurse = MembershipFactory.create(organization=ward.organization, role=Role.NURSE).user
 admission = services.admission_admit(
-    patient=PatientFactory(organization=ward.organization),
+    patient=PatientFactory.create(organization=ward.organization),
     ward=ward,
     by=nurse,
     admitted_at=timezone.now() - timedelta(hours=1),
@@ -126,7 +126,8 @@ def test_a_worker_runs_the_overdue_sweep_sent_to_it(worker, worker_env, queue, t
             row = conn.execute(
                 "SELECT overdue_alerted_for FROM patients_admission WHERE id = ?", [admission_id]
             ).fetchone()
-        return row[0]
+        alerted: str | None = row[0]
+        return alerted
 
     assert alerted_for() is None
     # A client of the broker only, as beat is: it knows the task by name, nothing more.

@@ -20,6 +20,7 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -82,15 +83,16 @@ def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
     return subprocess.run([executable, *argv[1:]], check=False, **kwargs)  # noqa: S603
 
 
-def load_compose(name: str) -> dict:
+def load_compose(name: str) -> dict[str, Any]:
     with (ROOT / name).open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     assert isinstance(data, dict), f"{name} is not a YAML mapping"
     return data
 
 
-def services(name: str) -> dict[str, dict]:
-    return load_compose(name)["services"]
+def services(name: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = load_compose(name)["services"]
+    return found
 
 
 def as_list(value: str | list[str] | None) -> list[str]:
@@ -99,7 +101,7 @@ def as_list(value: str | list[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def command_text(service: dict) -> str:
+def command_text(service: dict[str, Any]) -> str:
     command = service.get("command", "")
     return command if isinstance(command, str) else shlex.join(command)
 
@@ -487,7 +489,8 @@ def run_entrypoint(*command: str, **env: str) -> subprocess.CompletedProcess[str
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="module")

@@ -66,13 +66,13 @@ from careboard.patients.tests.factories import PatientFactory
 from careboard.users.services import api_token_create
 
 call_command("migrate", interactive=False, verbosity=0)
-ward = WardFactory(name="Fault ward")
-nurse = MembershipFactory(organization=ward.organization, role=Role.NURSE).user
+ward = WardFactory.create(name="Fault ward")
+nurse = MembershipFactory.create(organization=ward.organization, role=Role.NURSE).user
 admissions = {}
 for name in ("database", "redis", "sigkill"):
     admissions[name] = str(
         services.admission_admit(
-            patient=PatientFactory(organization=ward.organization),
+            patient=PatientFactory.create(organization=ward.organization),
             ward=ward,
             by=nurse,
             admitted_at=timezone.now() - timedelta(days=1),
@@ -135,7 +135,8 @@ def app_env(postgres: PostgresCluster, redis_server: RedisServer) -> dict[str, s
 def seed(app_env: dict[str, str]) -> dict[str, Any]:
     """The database migrated and seeded: the ids and token the tests use."""
     output = django_command(app_env, "shell", "--no-imports", "-c", SEED)
-    return json.loads(output.strip().splitlines()[-1])
+    line: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return line
 
 
 @pytest.fixture(autouse=True)
@@ -250,7 +251,7 @@ def next_event(ws: ClientConnection, admission: str, timeout: float) -> dict[str
     deadline = time.monotonic() + timeout
     try:
         while (remaining := deadline - time.monotonic()) > 0:
-            event = json.loads(ws.recv(timeout=remaining))
+            event: dict[str, Any] = json.loads(ws.recv(timeout=remaining))
             if event.get("type") == "observation.recorded" and event["admission"] == admission:
                 return event
     except TimeoutError:

@@ -60,13 +60,16 @@ def test_the_copy_is_an_organisation_of_its_own(client):
         == (_sizes(copy)["staff"])
     )
 
-    nurse = Membership.objects.filter(organization=copy, role=Role.NURSE).first().user
-    _token, secret = api_token_create(user=nurse, name="test")
+    membership = Membership.objects.filter(organization=copy, role=Role.NURSE).first()
+    assert membership is not None
+    _token, secret = api_token_create(user=membership.user, name="test")
     ward = copy.wards.order_by("name").first()
+    assert ward is not None
     board = client.get(f"/api/v1/wards/{ward.pk}/board/", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert board.status_code == 200
     assert len(board.json()["rows"]) == TWO.beds
     other = first.wards.first()
+    assert other is not None
     assert (
         client.get(
             f"/api/v1/wards/{other.pk}/board/", HTTP_AUTHORIZATION=f"Bearer {secret}"

@@ -67,11 +67,16 @@ def test_tiny_data_set_is_consistent_with_the_rules(client):
         assert (admission.latest_observation_id, admission.previous_news2_total) == before
         assert admission.next_due_at == due_before
     assert current.filter(latest_observation__isnull=True).count() == 0
-    latest = Observation.objects.get(pk=current.first().latest_observation_id)
+    first = current.first()
+    assert first is not None
+    assert first.latest_observation_id is not None
+    latest = Observation.objects.get(pk=first.latest_observation_id)
     assert latest.status != ObservationStatus.ENTERED_IN_ERROR
 
     # Assignments freeze their program exactly as the builder does.
     assignment = Assignment.objects.filter(organization=org).select_related("program").first()
+    assert assignment is not None
+    assert assignment.program is not None
     assert assignment.snapshot == program_snapshot(assignment.program)
     big = (
         Program.objects.filter(organization=org)
@@ -81,9 +86,11 @@ def test_tiny_data_set_is_consistent_with_the_rules(client):
     assert big.exists()
 
     # The API reads it: a nurse's board of a generated ward has its five beds.
-    nurse = Membership.objects.filter(organization=org, role=Role.NURSE).first().user
-    _token, secret = api_token_create(user=nurse, name="test")
+    membership = Membership.objects.filter(organization=org, role=Role.NURSE).first()
+    assert membership is not None
+    _token, secret = api_token_create(user=membership.user, name="test")
     ward = Ward.objects.filter(organization=org).first()
+    assert ward is not None
     response = client.get(f"/api/v1/wards/{ward.pk}/board/", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 200
     assert len(response.json()["rows"]) == TINY.beds

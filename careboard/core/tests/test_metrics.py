@@ -49,7 +49,7 @@ def scrape(client: Client, **extra: Any) -> dict[tuple[str, tuple[tuple[str, str
 @pytest.fixture
 def admission(ward, nurse):
     return services.admission_admit(
-        patient=PatientFactory(organization=ward.organization),
+        patient=PatientFactory.create(organization=ward.organization),
         ward=ward,
         by=nurse,
         admitted_at=timezone.now() - timedelta(hours=1),

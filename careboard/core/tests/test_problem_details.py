@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 import pytest
 
@@ -15,10 +16,10 @@ pytestmark = pytest.mark.django_db
 PROBLEM_KEYS = {"type", "title", "status", "detail", "errors"}
 
 
-def assert_problem(response, status: int, slug: str) -> dict:
+def assert_problem(response, status: int, slug: str) -> dict[str, Any]:
     assert response.status_code == status
     assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert set(body) >= PROBLEM_KEYS
     assert body["status"] == status
     assert body["type"] == f"urn:careboard:problem:{slug}"

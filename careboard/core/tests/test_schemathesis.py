@@ -91,7 +91,8 @@ CONFIG = schemathesis.Config.from_dict(
 
 def _document() -> dict[str, Any]:
     generated = SchemaGenerator().get_schema(request=None, public=True)
-    return json.loads(OpenApiJsonRenderer().render(generated))
+    schema: dict[str, Any] = json.loads(OpenApiJsonRenderer().render(generated))
+    return schema
 
 
 DOCUMENT = _document()
@@ -205,7 +206,7 @@ def test_the_served_document_is_the_one_tested(client: Any) -> None:
         hypothesis.HealthCheck.data_too_large,
     ],
 )
-def test_api(case: schemathesis.Case, api_session: ApiSession) -> None:
+def test_api(case: schemathesis.Case[Any], api_session: ApiSession) -> None:
     plan = plan_for(case.operation)
     caller = api_session.caller(plan.role)
     tally = _tally(plan.role)
@@ -235,7 +236,7 @@ def test_api(case: schemathesis.Case, api_session: ApiSession) -> None:
 
     if expect is not None:
         case.path_parameters = {**(case.path_parameters or {}), **_path_parameters(expect, ctx)}
-        case.headers = {**(case.headers or {}), **_headers(expect, ctx)}
+        case.headers.update(_headers(expect, ctx))
         if expect.body is not None and isinstance(case.body, dict):
             # The generated body with the rows the minimal one names (ids that exist).
             rows = {k: v for k, v in expect.body(ctx).items() if _is_id(v)}

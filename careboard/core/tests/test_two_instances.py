@@ -74,12 +74,12 @@ from careboard.users.services import api_token_create
 from careboard.users.tests.factories import PASSWORD
 
 call_command("migrate", interactive=False, verbosity=0)
-ward = WardFactory(name="Scale ward")
-nurse = MembershipFactory(organization=ward.organization, role=Role.NURSE).user
+ward = WardFactory.create(name="Scale ward")
+nurse = MembershipFactory.create(organization=ward.organization, role=Role.NURSE).user
 # Production requires a verified address to sign in.
 EmailAddress.objects.create(user=nurse, email=nurse.email, verified=True, primary=True)
 admission = services.admission_admit(
-    patient=PatientFactory(organization=ward.organization),
+    patient=PatientFactory.create(organization=ward.organization),
     ward=ward,
     by=nurse,
     admitted_at=timezone.now() - timedelta(hours=1),

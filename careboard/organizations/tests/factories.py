@@ -7,7 +7,7 @@ from careboard.organizations.roles import Role
 from careboard.users.tests.factories import UserFactory
 
 
-class OrganizationFactory(factory.django.DjangoModelFactory):
+class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
     class Meta:
         model = Organization
 
@@ -16,7 +16,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     time_zone = "Europe/Berlin"
 
 
-class WardFactory(factory.django.DjangoModelFactory):
+class WardFactory(factory.django.DjangoModelFactory[Ward]):
     class Meta:
         model = Ward
 
@@ -25,7 +25,7 @@ class WardFactory(factory.django.DjangoModelFactory):
     beds = 20
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 

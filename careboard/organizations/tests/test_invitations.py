@@ -331,7 +331,7 @@ def test_revoking_an_accepted_invitation_changes_nothing(
     admin: User, organization: Organization, client_for: ClientFor
 ) -> None:
     invitation, _ = invite(organization, admin)
-    joiner = UserFactory(email=NEW_EMAIL)
+    joiner = UserFactory.create(email=NEW_EMAIL)
     services.invitation_accept(invitation=invitation, user=joiner)
 
     response = client_for(admin).delete(f"{INVITATIONS_URL}{invitation.pk}/")
@@ -425,7 +425,9 @@ def test_new_person_can_sign_in_with_the_chosen_password(
     response = client.post("/accounts/login/", {"login": NEW_EMAIL, "password": NEW_PASSWORD})
 
     assert response.status_code == 302
-    assert auth.get_user(client).email == NEW_EMAIL
+    signed_in = auth.get_user(client)
+    assert isinstance(signed_in, User)
+    assert signed_in.email == NEW_EMAIL
 
 
 @pytest.mark.parametrize(
@@ -478,7 +480,7 @@ def test_unusable_link_shows_the_invalid_page(
 ) -> None:
     invitation, path = invite(organization, admin)
     if state == "accepted":
-        services.invitation_accept(invitation=invitation, user=UserFactory(email=NEW_EMAIL))
+        services.invitation_accept(invitation=invitation, user=UserFactory.create(email=NEW_EMAIL))
     elif state == "expired":
         Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
     elif state == "revoked":
@@ -570,7 +572,7 @@ def test_signed_in_as_someone_else_cannot_join(
     client: Client, admin: User, organization: Organization, existing: User
 ) -> None:
     invitation, path = invite(organization, admin, email=existing.email)
-    stranger = UserFactory(email="stranger@example.test")
+    stranger = UserFactory.create(email="stranger@example.test")
     client.force_login(stranger)
 
     response = client.post(path, follow=True)
@@ -629,7 +631,7 @@ def test_accepting_gives_access_at_once(
 def test_wrong_user_cannot_accept_through_the_api(
     admin: User, organization: Organization, existing: User, client_for: ClientFor
 ) -> None:
-    stranger = UserFactory(email="stranger@example.test")
+    stranger = UserFactory.create(email="stranger@example.test")
     invitation, path = invite(organization, admin, email=existing.email)
 
     response = client_for(stranger).post(ACCEPT_API_URL, {"token": token_of(path)})

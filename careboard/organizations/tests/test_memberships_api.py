@@ -33,7 +33,8 @@ def detail_url(membership: Membership) -> str:
 
 
 def history_count(membership: Membership) -> int:
-    return Membership.history.filter(id=membership.pk).count()
+    rows: int = Membership.history.filter(id=membership.pk).count()
+    return rows
 
 
 # GET ------------------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def test_admin_here_and_nurse_elsewhere_sees_only_here(
     other_organization: Organization,
     client_for: ClientFor,
 ) -> None:
-    MembershipFactory(user=admin, organization=other_organization, role=Role.NURSE)
+    MembershipFactory.create(user=admin, organization=other_organization, role=Role.NURSE)
 
     response = client_for(admin).get(URL)
 
@@ -300,7 +301,7 @@ def test_last_admin_rule_counts_per_organization(
     client_for: ClientFor,
 ) -> None:
     # An admin elsewhere does not make the admin here replaceable.
-    MembershipFactory(user=outsider, organization=organization, role=Role.NURSE)
+    MembershipFactory.create(user=outsider, organization=organization, role=Role.NURSE)
     membership = membership_of(admin, organization)
 
     response = client_for(admin).patch(detail_url(membership), {"role": "viewer"})

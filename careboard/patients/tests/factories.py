@@ -60,7 +60,7 @@ def vitals(base: dict[str, Any] | None = None, **overrides: Any) -> dict[str, An
     return {**(VITALS_SCORE_0 if base is None else base), **overrides}
 
 
-class PatientFactory(factory.django.DjangoModelFactory):
+class PatientFactory(factory.django.DjangoModelFactory[Patient]):
     class Meta:
         model = Patient
 
@@ -82,7 +82,7 @@ def admit(
     **kwargs: Any,
 ) -> Admission:
     """Admit ``patient`` (a new one of the ward's organisation by default) ``hours_ago``."""
-    patient = patient or PatientFactory(organization=ward.organization)
+    patient = patient or PatientFactory.create(organization=ward.organization)
     return services.admission_admit(
         patient=patient,
         ward=ward,

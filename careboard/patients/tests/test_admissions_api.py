@@ -4,6 +4,7 @@ the dengue phase."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -35,7 +36,7 @@ def parse(value: str) -> dt.datetime:
 
 @pytest.fixture
 def patient(organization):
-    return PatientFactory(organization=organization, mrn="P-1")
+    return PatientFactory.create(organization=organization, mrn="P-1")
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def dengue(ward, nurse, organization):
     return admit(
         ward=ward,
         by=nurse,
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         bed="2",
         protocol="dengue",
         hours_ago=30,
@@ -57,10 +58,10 @@ def dengue(ward, nurse, organization):
 
 @pytest.fixture
 def ward_b(organization):
-    return WardFactory(organization=organization, name="Ward B")
+    return WardFactory.create(organization=organization, name="Ward B")
 
 
-def snapshot(admission: Admission) -> dict:
+def snapshot(admission: Admission) -> dict[str, Any]:
     """Every stored column of the admission, to assert a refused request changed nothing."""
     admission.refresh_from_db()
     return {
@@ -172,7 +173,7 @@ def test_invalid_admission_is_refused_on_its_field(client_for, nurse, ward, pati
 
 
 def test_archived_ward_is_refused(client_for, nurse, patient, organization):
-    archived = WardFactory(organization=organization, name="Old wing", archived=True)
+    archived = WardFactory.create(organization=organization, name="Old wing", archived=True)
     response = client_for(nurse).post(URL, {"patient": str(patient.pk), "ward": str(archived.pk)})
     assert response.status_code == 400
     assert response.json()["errors"] == {"ward": ["This ward is archived."]}
@@ -208,7 +209,7 @@ def test_attending_physician_must_be_a_physician_here(client_for, nurse, ward, p
 def test_outsider_cannot_admit_to_our_ward_or_our_patient(
     client_for, outsider, ward, patient, other_ward, other_organization
 ):
-    their_patient = PatientFactory(organization=other_organization)
+    their_patient = PatientFactory.create(organization=other_organization)
     client = client_for(outsider)
     into_our_ward = client.post(URL, {"patient": str(their_patient.pk), "ward": str(ward.pk)})
     assert into_our_ward.status_code == 400

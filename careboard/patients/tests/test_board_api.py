@@ -41,7 +41,7 @@ def age_today(birth_date: dt.date) -> int:
 
 
 def test_row_carries_who_where_latest_scores_and_due(client_for, viewer, nurse, ward, organization):
-    patient = PatientFactory(
+    patient = PatientFactory.create(
         organization=organization,
         mrn="B-1",
         given_name="Rosalind",
@@ -139,7 +139,7 @@ def test_rows_are_sorted_by_band_total_then_overdue_with_a_summary(
         return admit(
             ward=ward,
             by=nurse,
-            patient=PatientFactory(organization=ward.organization, family_name=name),
+            patient=PatientFactory.create(organization=ward.organization, family_name=name),
             hours_ago=24,
             **kwargs,
         )
@@ -209,7 +209,7 @@ def test_only_current_inpatients_of_this_ward(client_for, nurse, ward, organizat
     here = admit(ward=ward, by=nurse)
     gone = admit(ward=ward, by=nurse)
     services.admission_discharge(admission=gone, by=nurse, outcome="home")
-    elsewhere = admit(ward=WardFactory(organization=organization, name="Ward B"), by=nurse)
+    elsewhere = admit(ward=WardFactory.create(organization=organization, name="Ward B"), by=nurse)
     moved = admit(ward=ward, by=nurse)
     services.admission_transfer(admission=moved, by=nurse, ward=elsewhere.ward, bed="9")
 

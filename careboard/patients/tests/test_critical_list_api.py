@@ -35,7 +35,7 @@ def admitted(ward, by, name: str, **kwargs):
     return admit(
         ward=ward,
         by=by,
-        patient=PatientFactory(organization=ward.organization, family_name=name),
+        patient=PatientFactory.create(organization=ward.organization, family_name=name),
         hours_ago=24,
         **kwargs,
     )
@@ -43,7 +43,7 @@ def admitted(ward, by, name: str, **kwargs):
 
 @pytest.fixture
 def ward_b(organization):
-    return WardFactory(organization=organization, name="Ward B")
+    return WardFactory.create(organization=organization, name="Ward B")
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_another_organisations_patients_never_appear(
 
 
 def test_member_of_two_organisations_sees_both(client_for, nurse, other_ward, hospital):
-    MembershipFactory(user=nurse, organization=other_ward.organization, role=Role.VIEWER)
+    MembershipFactory.create(user=nurse, organization=other_ward.organization, role=Role.VIEWER)
     record(admitted(other_ward, nurse, "Theirs"), by=nurse, minutes_ago=5, **VITALS_HIGH_8)
     assert "Theirs" in names(client_for(nurse).get(URL))
 
@@ -151,7 +151,7 @@ def test_anonymous_caller_gets_401(api_client, hospital):
 
 
 def test_user_without_membership_sees_nothing(client_for, hospital):
-    assert names(client_for(UserFactory()).get(URL)) == []
+    assert names(client_for(UserFactory.create()).get(URL)) == []
 
 
 def test_read_only(client_for, nurse, hospital):

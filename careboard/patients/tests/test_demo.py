@@ -114,6 +114,7 @@ class TestDemoPatients(TestCase):
             assert o.admission.admitted_at <= o.recorded_at <= NOW
             if o.admission.discharged_at:
                 assert o.recorded_at <= o.admission.discharged_at
+            assert o.recorded_by is not None
             assert o.recorded_by.email.startswith("nurse@")
         assert observations.exclude(fluid_out_urine=None).exists()
         assert observations.exclude(pain_score=None).exists()

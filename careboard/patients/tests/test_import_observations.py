@@ -167,6 +167,8 @@ def test_dengue_rows_see_the_rows_before_them(tmp_path, ward, nurse):
     )
     run(path, "--by", nurse.email)
     last = Observation.objects.filter(admission=admission).order_by("recorded_at").last()
+    assert last is not None
+    assert last.dengue is not None
     codes = {reason["code"] for reason in last.dengue["reasons"]}
     # 49 is over 20 % above the baseline 40; rising hematocrit with platelets falling
     # below 100 compares with the row imported just before it.
@@ -223,7 +225,9 @@ def test_rows_out_of_time_order_are_scored_in_time_order(tmp_path, ward, nurse):
     assert len(rows) == 4
     # Each row compared with what came before it in time, stored or imported: the first
     # hematocrit (40, stored) is the baseline; the last row sees the 44/120 before it.
-    codes = {reason["code"] for reason in rows[-1].dengue["reasons"]}
+    dengue = rows[-1].dengue
+    assert dengue is not None
+    codes = {reason["code"] for reason in dengue["reasons"]}
     assert {"hct_rise_20pct", "hct_rising_platelets_falling", "lethargy"} <= codes
     assert rows[2].suggests_critical_phase is True  # 38.0 after 39 earlier
     admission.refresh_from_db()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -33,7 +34,7 @@ def parse(value: str) -> dt.datetime:
 @pytest.fixture
 def admission(ward, nurse, organization):
     return admit(
-        ward=ward, by=nurse, patient=PatientFactory(organization=organization), hours_ago=24
+        ward=ward, by=nurse, patient=PatientFactory.create(organization=organization), hours_ago=24
     )
 
 
@@ -48,7 +49,7 @@ def observation(admission, nurse, earlier):
     return record(admission, by=nurse, minutes_ago=20, **VITALS_MEDIUM_6)
 
 
-def snapshot(observation: Observation) -> dict:
+def snapshot(observation: Observation) -> dict[str, Any]:
     observation.refresh_from_db()
     return {
         field.attname: getattr(observation, field.attname)
@@ -56,10 +57,11 @@ def snapshot(observation: Observation) -> dict:
     }
 
 
-def board_latest(client, ward) -> dict:
+def board_latest(client, ward) -> dict[str, Any]:
     rows = client.get(f"/api/v1/wards/{ward.pk}/board/").json()["rows"]
     assert len(rows) == 1
-    return rows[0]["latest"]
+    latest: dict[str, Any] = rows[0]["latest"]
+    return latest
 
 
 # Read -----------------------------------------------------------------------------------

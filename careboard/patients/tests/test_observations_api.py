@@ -41,7 +41,7 @@ def admission(ward, nurse, organization):
     return admit(
         ward=ward,
         by=nurse,
-        patient=PatientFactory(organization=organization, birth_date=dt.date(1950, 3, 1)),
+        patient=PatientFactory.create(organization=organization, birth_date=dt.date(1950, 3, 1)),
         bed="3",
         hours_ago=72,
     )
@@ -52,7 +52,7 @@ def dengue(ward, nurse, organization):
     return admit(
         ward=ward,
         by=nurse,
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         protocol="dengue",
         hours_ago=72,
     )
@@ -356,7 +356,7 @@ def test_shift_is_derived_in_the_organisations_time_zone(
 
 def test_news2_does_not_apply_under_16(client_for, nurse, ward, organization):
     today = timezone.now().astimezone(BERLIN).date()
-    child = PatientFactory(
+    child = PatientFactory.create(
         organization=organization, birth_date=today.replace(year=today.year - 15)
     )
     admission = admit(ward=ward, by=nurse, patient=child, hours_ago=2)
@@ -377,7 +377,7 @@ def test_news2_does_not_apply_under_16(client_for, nurse, ward, organization):
 def test_news2_applies_from_the_16th_birthday(client_for, nurse, ward, organization):
     today = timezone.now().astimezone(BERLIN).date()
     birthday = today - dt.timedelta(days=1)
-    teen = PatientFactory(
+    teen = PatientFactory.create(
         organization=organization, birth_date=birthday.replace(year=birthday.year - 16)
     )
     admission = admit(ward=ward, by=nurse, patient=teen, hours_ago=2)

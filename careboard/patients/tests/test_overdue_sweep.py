@@ -226,7 +226,8 @@ def test_loop_sweeps_until_interrupted_and_survives_a_failing_sweep(monkeypatch,
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
-        return outcome
+        swept: int = outcome
+        return swept
 
     def fake_sleep(seconds: float) -> None:
         pauses.append(seconds)
@@ -234,7 +235,7 @@ def test_loop_sweeps_until_interrupted_and_survives_a_failing_sweep(monkeypatch,
             raise KeyboardInterrupt
 
     monkeypatch.setattr(command_module, "sweep_overdue", fake_sweep)
-    monkeypatch.setattr(command_module.time, "sleep", fake_sleep)
+    monkeypatch.setattr(f"{command_module.__name__}.time.sleep", fake_sleep)
 
     out, _err = run("--loop", "30")
 

@@ -36,7 +36,7 @@ def detail(patient: Patient) -> str:
 
 @pytest.fixture
 def patient(organization):
-    return PatientFactory(
+    return PatientFactory.create(
         organization=organization, mrn="H-42", given_name="Grace", family_name="Hopper"
     )
 
@@ -143,7 +143,7 @@ def test_member_of_two_organisations_must_name_one(
     client_for, make_member, organization, other_organization
 ):
     nurse = make_member(Role.NURSE)
-    MembershipFactory(user=nurse, organization=other_organization, role=Role.NURSE)
+    MembershipFactory.create(user=nurse, organization=other_organization, role=Role.NURSE)
     client = client_for(nurse)
 
     refused = client.post(URL, NEW_PATIENT)
@@ -197,7 +197,7 @@ def test_patient_shows_the_current_admission(client_for, nurse, ward, patient):
 def test_outsider_gets_404_and_their_list_does_not_contain_ours(
     client_for, outsider, patient, other_organization
 ):
-    theirs = PatientFactory(organization=other_organization)
+    theirs = PatientFactory.create(organization=other_organization)
     client = client_for(outsider)
     assert client.get(detail(patient)).status_code == 404
     listed = client.get(URL).json()["results"]
@@ -219,14 +219,14 @@ def test_delete_is_not_offered(client_for, admin, patient):
 @pytest.fixture
 def roster(organization, ward, nurse):
     """Three patients: Grace Hopper on Ward A, Alan Turing on Ward B, Ada Byron at home."""
-    ward_b = WardFactory(organization=organization, name="Ward B")
-    hopper = PatientFactory(
+    ward_b = WardFactory.create(organization=organization, name="Ward B")
+    hopper = PatientFactory.create(
         organization=organization, mrn="H-100", given_name="Grace", family_name="Hopper"
     )
-    turing = PatientFactory(
+    turing = PatientFactory.create(
         organization=organization, mrn="T-200", given_name="Alan", family_name="Turing"
     )
-    byron = PatientFactory(
+    byron = PatientFactory.create(
         organization=organization, mrn="B-300", given_name="Ada", family_name="Byron"
     )
     admit(ward=ward, by=nurse, patient=hopper)
@@ -265,7 +265,7 @@ def test_filter_by_ward(client_for, nurse, ward, roster):
 
 
 def test_filter_by_current_admission(client_for, nurse, roster, organization):
-    PatientFactory(organization=organization, family_name="Zuse", given_name="Konrad")
+    PatientFactory.create(organization=organization, family_name="Zuse", given_name="Konrad")
     client = client_for(nurse)
     assert _names(client.get(URL, {"admitted": "true"})) == ["Hopper", "Turing"]
     assert _names(client.get(URL, {"admitted": "false"})) == ["Byron", "Zuse"]
@@ -317,7 +317,7 @@ def test_edit_keeps_history(client_for, nurse, patient):
 
 
 def test_edit_to_a_taken_mrn_is_refused(client_for, nurse, patient, organization):
-    other = PatientFactory(organization=organization, mrn="Z-9")
+    other = PatientFactory.create(organization=organization, mrn="Z-9")
     response = client_for(nurse).patch(detail(other), {"mrn": "H-42"})
     assert response.status_code == 400
     assert response.json()["errors"] == {"mrn": ["Another patient has this hospital number."]}
@@ -336,7 +336,7 @@ def test_edit_to_a_future_birth_date_is_refused(client_for, nurse, patient):
 def test_patient_cannot_move_to_another_organisation(
     client_for, nurse, patient, other_organization
 ):
-    MembershipFactory(user=nurse, organization=other_organization, role=Role.NURSE)
+    MembershipFactory.create(user=nurse, organization=other_organization, role=Role.NURSE)
     response = client_for(nurse).patch(
         detail(patient), {"organization": str(other_organization.pk)}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -33,7 +34,7 @@ def record_url(admission: Admission) -> str:
 @pytest.fixture
 def admission(ward, nurse, organization):
     return admit(
-        ward=ward, by=nurse, patient=PatientFactory(organization=organization), hours_ago=24
+        ward=ward, by=nurse, patient=PatientFactory.create(organization=organization), hours_ago=24
     )
 
 
@@ -42,13 +43,13 @@ def dengue(ward, nurse, organization):
     return admit(
         ward=ward,
         by=nurse,
-        patient=PatientFactory(organization=organization),
+        patient=PatientFactory.create(organization=organization),
         protocol="dengue",
         hours_ago=24,
     )
 
 
-def stored_state(admission: Admission) -> tuple:
+def stored_state(admission: Admission) -> tuple[Any, ...]:
     admission.refresh_from_db()
     return (
         Observation.objects.count(),

@@ -138,7 +138,7 @@ def test_admission_option_rescores_only_that_admission(admission, ward, nurse):
 def test_organization_option_rescores_only_that_organisations_admissions(
     admission, nurse, ward, other_ward, outsider, organization
 ):
-    second_ward = WardFactory(organization=organization, name="Ward B")
+    second_ward = WardFactory.create(organization=organization, name="Ward B")
     neighbour = admit(second_ward, nurse, "M-2")
     record(neighbour, nurse, NEWS2_ZERO, hours_ago=2)
     theirs = admit(other_ward, outsider, "Z-1")

@@ -26,7 +26,7 @@ LOW_SET = {
 
 def test_rescore_keeps_the_phase_an_observation_was_recorded_in(ward, nurse, physician):
     now = timezone.now()
-    patient = PatientFactory(organization=ward.organization)
+    patient = PatientFactory.create(organization=ward.organization)
     admission = services.admission_admit(
         patient=patient,
         ward=ward,

@@ -44,7 +44,7 @@ NORMAL = Vitals(
 def _with(**changes: object) -> Vitals:
     values = {name: getattr(NORMAL, name) for name in NORMAL.__dataclass_fields__}
     values.update(changes)
-    return Vitals(**values)  # type: ignore[arg-type]
+    return Vitals(**values)
 
 
 # ------------------------------------------------------------------- respiration rate

@@ -242,7 +242,7 @@ def test_long_ranges_are_downsampled_to_max_points_keeping_ends_and_spike(
         record(admission, nurse, at, temperature=temperature)
 
     body = client_for(nurse).get(
-        url(admission), {"fields": "temperature", "max_points": 10, "from": iso(start)}
+        url(admission), {"fields": "temperature", "max_points": "10", "from": iso(start)}
     )
 
     series = body.json()["series"]["temperature"]
@@ -264,7 +264,7 @@ def test_exactly_max_points_readings_are_not_downsampled(
 
     series = (
         client_for(nurse)
-        .get(url(admission), {"fields": "heart_rate", "max_points": 10})
+        .get(url(admission), {"fields": "heart_rate", "max_points": "10"})
         .json()["series"]["heart_rate"]
     )
 
@@ -352,7 +352,9 @@ def test_invalid_query_is_a_400_problem(
 def test_max_points_limits_are_accepted(
     admission: Admission, nurse: User, client_for: ClientFor, max_points: int
 ) -> None:
-    response = client_for(nurse).get(url(admission), {"fields": "spo2", "max_points": max_points})
+    response = client_for(nurse).get(
+        url(admission), {"fields": "spo2", "max_points": str(max_points)}
+    )
 
     assert response.status_code == 200
 

@@ -66,7 +66,8 @@ def record(admission: Admission, by: User, at: datetime, **values: Any) -> Obser
 def entries(client: APIClient, patient: Patient, **query: Any) -> list[dict[str, Any]]:
     response = client.get(url(patient), {"page_size": 200, **query})
     assert response.status_code == 200
-    return response.json()["results"]
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
 
 
 # Happy path -------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ def test_a_stay_is_told_newest_first(
     first = record(admission, nurse, admitted_at + timedelta(hours=1), heart_rate=Decimal(100))
     second = record(admission, nurse, admitted_at + timedelta(hours=2), heart_rate=Decimal(80))
     record(admission, nurse, admitted_at + timedelta(hours=3), spo2=Decimal(97))
-    ward_b = WardFactory(organization=organization, name="Ward B")
+    ward_b = WardFactory.create(organization=organization, name="Ward B")
     services.admission_transfer(
         admission=admission, by=nurse, ward=ward_b, bed="7", at=admitted_at + timedelta(hours=4)
     )
@@ -165,6 +166,7 @@ def test_amendment_lists_each_changed_value_before_and_after(
         reason="Misread the monitor",
     )
     observation.refresh_from_db()
+    assert observation.status_changed_at is not None
 
     result = entries(client_for(nurse), patient)
 
@@ -225,6 +227,7 @@ def test_entered_in_error_entry(
         observation=observation, by=physician, reason="Another patient's values"
     )
     observation.refresh_from_db()
+    assert observation.status_changed_at is not None
 
     (entry,) = [e for e in entries(client_for(nurse), patient) if e["kind"].endswith("error")]
 
@@ -247,7 +250,7 @@ def test_transfer_entry_names_the_wards_and_beds(
     now: datetime,
     client_for: ClientFor,
 ) -> None:
-    ward_b = WardFactory(organization=organization, name="Ward B")
+    ward_b = WardFactory.create(organization=organization, name="Ward B")
     at = now - timedelta(hours=3)
     admission = services.admission_transfer(
         admission=admission, by=nurse, ward=ward_b, bed="", at=at
@@ -550,7 +553,7 @@ def _busy_stay(
             services.observation_mark_entered_in_error(
                 observation=observation, by=nurse, reason="Wrong"
             )
-    other_ward = WardFactory(organization=ward.organization)
+    other_ward = WardFactory.create(organization=ward.organization)
     services.admission_transfer(admission=admission, by=nurse, ward=other_ward)
     services.admission_set_phase(admission=admission, by=physician, phase="critical")
     services.admission_set_spo2_scale(admission=admission, by=physician, scale=2)

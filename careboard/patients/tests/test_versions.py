@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_a_patient_read_carries_its_version_and_a_current_one_updates(
     client_for, nurse, organization
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client = client_for(nurse)
     etag = client.get(f"/api/v1/patients/{patient.pk}/")["ETag"]
     response = client.patch(
@@ -24,7 +24,7 @@ def test_a_patient_read_carries_its_version_and_a_current_one_updates(
 
 
 def test_a_stale_version_is_refused_and_changes_nothing(client_for, nurse, colleague, organization):
-    patient = PatientFactory(organization=organization, phone="")
+    patient = PatientFactory.create(organization=organization, phone="")
     mine = client_for(nurse)
     etag = mine.get(f"/api/v1/patients/{patient.pk}/")["ETag"]
     client_for(colleague).patch(f"/api/v1/patients/{patient.pk}/", {"phone": "+49 2"})
@@ -57,7 +57,7 @@ def test_stale_admission_and_observation_edits_are_refused(client_for, nurse, wa
 
 
 def test_without_if_match_the_latest_version_is_edited(client_for, nurse, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     response = client_for(nurse).patch(f"/api/v1/patients/{patient.pk}/", {"phone": "+49 4"})
     assert response.status_code == 200
     assert response["ETag"]

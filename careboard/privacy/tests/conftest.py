@@ -11,7 +11,7 @@ from careboard.privacy.tests.factories import FullRecord, full_record
 @pytest.fixture
 def second_ward(organization):
     """Another ward of the same organisation (``other_ward`` is another organisation's)."""
-    return WardFactory(organization=organization, name="Ward B")
+    return WardFactory.create(organization=organization, name="Ward B")
 
 
 @pytest.fixture

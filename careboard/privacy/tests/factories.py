@@ -33,7 +33,7 @@ OLD_PHONE = "+49 30 5550100"
 EMAIL = "w.quackenbush@example.test"
 
 
-class ConsentRecordFactory(factory.django.DjangoModelFactory):
+class ConsentRecordFactory(factory.django.DjangoModelFactory[ConsentRecord]):
     class Meta:
         model = ConsentRecord
 

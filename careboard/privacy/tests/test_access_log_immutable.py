@@ -64,7 +64,7 @@ def test_the_api_has_no_way_to_write_the_log(row, client_for, admin, method):
 @pytest.mark.parametrize("model", [AccessLog, ConsentRecord, ErasureRecord])
 def test_the_django_admin_is_read_only_even_for_a_superuser(model, row):
     request = RequestFactory().get("/")
-    request.user = UserFactory(is_staff=True, is_superuser=True)
+    request.user = UserFactory.create(is_staff=True, is_superuser=True)
     model_admin = django_admin.site._registry[model]
 
     assert (
@@ -76,7 +76,7 @@ def test_the_django_admin_is_read_only_even_for_a_superuser(model, row):
 
 
 def test_the_admin_changelist_shows_the_log_without_a_delete_action(row, client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
 
     response = client.get("/admin/privacy/accesslog/")
 

@@ -23,7 +23,7 @@ REQUEST_ID = "read-0123456789"
 
 @pytest.fixture
 def patient(organization) -> Patient:
-    return PatientFactory(organization=organization, family_name="Hopper")
+    return PatientFactory.create(organization=organization, family_name="Hopper")
 
 
 @pytest.fixture
@@ -126,7 +126,9 @@ def test_each_read_of_a_patients_data_writes_one_row_in_one_insert(
 def test_a_patient_list_writes_a_row_per_patient_shown_in_one_insert(
     client_for, viewer, organization
 ):
-    shown = [PatientFactory(organization=organization, family_name=f"Lamarr{i}") for i in range(3)]
+    shown = [
+        PatientFactory.create(organization=organization, family_name=f"Lamarr{i}") for i in range(3)
+    ]
 
     with CaptureQueriesContext(connection) as queries:
         response = client_for(viewer).get("/api/v1/patients/")
@@ -139,8 +141,8 @@ def test_a_patient_list_writes_a_row_per_patient_shown_in_one_insert(
 
 
 def test_a_search_logs_the_patients_it_found_and_not_the_search(client_for, viewer, organization):
-    found = PatientFactory(organization=organization, family_name="Meitner")
-    PatientFactory(organization=organization, family_name="Noether")
+    found = PatientFactory.create(organization=organization, family_name="Meitner")
+    PatientFactory.create(organization=organization, family_name="Noether")
 
     response = client_for(viewer).get("/api/v1/patients/", {"search": "Meitner"})
 
@@ -149,7 +151,7 @@ def test_a_search_logs_the_patients_it_found_and_not_the_search(client_for, view
 
 
 def test_a_search_that_finds_nobody_writes_nothing(client_for, viewer, organization):
-    PatientFactory(organization=organization, family_name="Noether")
+    PatientFactory.create(organization=organization, family_name="Noether")
 
     with CaptureQueriesContext(connection) as queries:
         response = client_for(viewer).get("/api/v1/patients/", {"search": "Nobody"})

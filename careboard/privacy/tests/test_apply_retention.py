@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -33,7 +34,7 @@ def stay(patient, *, ward, by, years_ago: float, days: int = 5, discharge: bool 
 
 @pytest.fixture
 def patients(organization, ward, nurse):
-    made = {name: PatientFactory(organization=organization) for name in (
+    made = {name: PatientFactory.create(organization=organization) for name in (
         "discharged_11_years_ago", "discharged_2_years_ago", "readmitted", "back_3_years_ago",
         "never_admitted",
     )}  # fmt: skip
@@ -52,7 +53,7 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def erased() -> set:
+def erased() -> set[Any]:
     return set(ErasureRecord.objects.values_list("patient_id", flat=True))
 
 

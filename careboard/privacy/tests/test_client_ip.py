@@ -3,6 +3,8 @@ TRUSTED_PROXY setting declares."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import RequestFactory
 
@@ -12,7 +14,7 @@ from careboard.privacy.models import AccessLog
 
 
 def request(remote: str = "10.0.0.5", forwarded: str | None = None):
-    headers = {"REMOTE_ADDR": remote}
+    headers: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         headers["HTTP_X_FORWARDED_FOR"] = forwarded
     return RequestFactory().get("/", **headers)
@@ -49,7 +51,7 @@ def test_the_access_log_records_the_forwarded_address_behind_a_trusted_proxy(
     settings, client_for, viewer, organization
 ):
     settings.TRUSTED_PROXY = 1
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     response = client_for(viewer).get(
         f"/api/v1/patients/{patient.pk}/",

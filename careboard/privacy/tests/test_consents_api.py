@@ -29,7 +29,7 @@ def iso(at: dt.datetime) -> str:
 
 @pytest.fixture
 def patient(organization) -> Patient:
-    return PatientFactory(organization=organization)
+    return PatientFactory.create(organization=organization)
 
 
 def test_a_patient_without_records_has_no_current_state(client_for, viewer, patient):
@@ -71,13 +71,15 @@ def test_the_time_defaults_to_now(client_for, nurse, patient):
 
 
 def test_the_current_state_of_each_purpose_is_its_latest_record(client_for, viewer, patient):
-    given = ConsentRecordFactory(patient=patient, purpose="program", decided_at=T0)
-    withdrawn = ConsentRecordFactory(
+    given = ConsentRecordFactory.create(patient=patient, purpose="program", decided_at=T0)
+    withdrawn = ConsentRecordFactory.create(
         patient=patient, purpose="program", decision="withdrawn", decided_at=T0 + dt.timedelta(1)
     )
     # Entered later, but given earlier: a back-dated paper form does not undo the withdrawal.
-    late = ConsentRecordFactory(patient=patient, purpose="program", decided_at=T0 - dt.timedelta(1))
-    research = ConsentRecordFactory(patient=patient, purpose="research", decided_at=T0)
+    late = ConsentRecordFactory.create(
+        patient=patient, purpose="program", decided_at=T0 - dt.timedelta(1)
+    )
+    research = ConsentRecordFactory.create(patient=patient, purpose="research", decided_at=T0)
 
     body = client_for(viewer).get(url(patient)).json()
 
@@ -172,7 +174,7 @@ def test_no_record_is_not_a_withdrawal(patient):
 )
 def test_program_consent_withdrawn_follows_the_latest_program_record(patient, records, withdrawn):
     for day, (purpose, decision) in enumerate(records):
-        ConsentRecordFactory(
+        ConsentRecordFactory.create(
             patient=patient, purpose=purpose, decision=decision, decided_at=T0 + dt.timedelta(day)
         )
 
@@ -180,7 +182,7 @@ def test_program_consent_withdrawn_follows_the_latest_program_record(patient, re
 
 
 def test_program_consent_withdrawn_is_one_query(patient, django_assert_num_queries):
-    ConsentRecordFactory(patient=patient, decision="withdrawn")
+    ConsentRecordFactory.create(patient=patient, decision="withdrawn")
 
     with django_assert_num_queries(1):
         program_consent_withdrawn(patient)

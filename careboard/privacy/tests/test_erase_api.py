@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -34,7 +35,7 @@ def url(patient: Patient) -> str:
     return f"/api/v1/patients/{patient.pk}/erase/"
 
 
-def snapshot_of(patient: Patient) -> dict:
+def snapshot_of(patient: Patient) -> dict[str, Any]:
     """What an erasure would change, to show a refused one changed nothing."""
     return {
         "patient": Patient.objects.filter(pk=patient.pk).values().get(),
@@ -158,7 +159,7 @@ def test_the_reason_keeps_no_identifier_of_the_patient(client_for, admin, quacke
 
 
 def test_access_log_rows_survive_by_patient_id(client_for, admin, viewer, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client_for(viewer).get(f"/api/v1/patients/{patient.pk}/")
 
     client_for(admin).post(url(patient), {"reason": REASON})
@@ -179,7 +180,7 @@ def test_the_erased_record_still_reads_without_any_name(client_for, admin, quack
 
 
 def test_erasing_twice_gets_409_and_keeps_the_first_record(client_for, admin, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client = client_for(admin)
     client.post(url(patient), {"reason": REASON})
     first = Patient.objects.values().get(pk=patient.pk)
@@ -195,7 +196,7 @@ def test_erasing_twice_gets_409_and_keeps_the_first_record(client_for, admin, or
 def test_an_admitted_patient_gets_409_and_nothing_changes(
     client_for, admin, nurse, organization, ward
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     admit(ward=ward, by=nurse, patient=patient)
     before = snapshot_of(patient)
 
@@ -234,7 +235,7 @@ def test_another_organisations_admin_gets_404_and_nothing_changes(
 
 
 def test_anonymous_gets_401(api_client, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     assert api_client.post(url(patient), {"reason": REASON}).status_code == 401
     assert ErasureRecord.objects.count() == 0
@@ -249,7 +250,7 @@ def test_anonymous_gets_401(api_client, organization):
     ],
 )
 def test_a_reason_is_required(client_for, admin, organization, body, errors):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     before = snapshot_of(patient)
 
     response = client_for(admin).post(url(patient), body)
@@ -276,7 +277,7 @@ def test_erasure_is_all_or_nothing(monkeypatch, admin, quackenbush):
 def test_cache_hooks_run_after_the_erasure_commits(
     monkeypatch, admin, organization, django_capture_on_commit_callbacks
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     calls: list[object] = []
     monkeypatch.setattr(erasure, "_hooks", [])
     erasure.on_patient_erased(calls.append)
@@ -303,7 +304,7 @@ def test_the_birth_date_keeps_only_the_year(real, kept):
 
 
 def test_consent_cannot_be_recorded_for_an_erased_patient(client_for, admin, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client_for(admin).post(url(patient), {"reason": REASON})
 
     response = client_for(admin).post(

@@ -132,7 +132,7 @@ def test_the_export_leaves_out_secrets(client_for, admin, quackenbush):
 def test_the_export_says_who_read_the_record_including_this_export(
     client_for, admin, viewer, organization
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client_for(viewer).get(f"/api/v1/patients/{patient.pk}/", REMOTE_ADDR="10.1.1.1")
 
     body = client_for(admin).get(url(patient)).json()
@@ -146,7 +146,7 @@ def test_the_export_says_who_read_the_record_including_this_export(
 
 
 def test_the_export_is_logged(client_for, admin, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     client_for(admin).get(url(patient))
 
@@ -158,7 +158,7 @@ def test_the_export_is_logged(client_for, admin, organization):
 def test_board_reads_during_the_stay_count_as_reads_of_the_patient(
     client_for, admin, nurse, viewer, organization, ward, second_ward
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client_for(viewer).get(f"/api/v1/wards/{ward.pk}/board/")  # before the admission
     admit(ward=ward, by=nurse, patient=patient, hours_ago=0)
     client_for(nurse).get(f"/api/v1/wards/{ward.pk}/board/")  # during the stay
@@ -174,7 +174,7 @@ def test_board_reads_during_the_stay_count_as_reads_of_the_patient(
 def test_a_patient_with_no_data_beyond_the_record_exports_empty_sections(
     client_for, admin, organization
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     body = client_for(admin).get(url(patient)).json()
 
@@ -190,7 +190,7 @@ def test_a_patient_with_no_data_beyond_the_record_exports_empty_sections(
 def test_the_number_of_queries_does_not_grow_with_the_record(
     client_for, admin, nurse, organization, ward, second_ward
 ):
-    small, large = (PatientFactory(organization=organization) for _ in range(2))
+    small, large = (PatientFactory.create(organization=organization) for _ in range(2))
     for patient, observations in ((small, 1), (large, 12)):
         admission = admit(ward=ward, by=nurse, patient=patient, hours_ago=30)
         for minutes in range(observations):
@@ -210,7 +210,7 @@ def test_the_number_of_queries_does_not_grow_with_the_record(
 def test_a_role_other_than_admin_gets_403_and_nothing_is_logged(
     client_for, request, persona, organization
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     response = client_for(request.getfixturevalue(persona)).get(url(patient))
 
@@ -219,7 +219,7 @@ def test_a_role_other_than_admin_gets_403_and_nothing_is_logged(
 
 
 def test_another_organisations_admin_gets_404(client_for, outsider, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     response = client_for(outsider).get(url(patient))
 
@@ -228,6 +228,6 @@ def test_another_organisations_admin_gets_404(client_for, outsider, organization
 
 
 def test_anonymous_gets_401(api_client, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     assert api_client.get(url(patient)).status_code == 401

@@ -26,7 +26,7 @@ def url(patient: Patient) -> str:
 def test_post_answers_202_with_the_jobs_location_and_the_job_is_ready_without_a_worker(
     client_for, admin, organization
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     response = client_for(admin).post(url(patient))
 
@@ -70,7 +70,7 @@ def test_the_status_says_pending_until_a_worker_has_built_it(
     client_for, admin, organization, settings, django_capture_on_commit_callbacks
 ):
     settings.BACKGROUND_JOBS = "celery"
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client = client_for(admin)
 
     with (
@@ -92,9 +92,9 @@ def test_the_status_says_pending_until_a_worker_has_built_it(
 
 
 def test_a_job_that_fails_says_so_and_has_nothing_to_download(client_for, admin, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client = client_for(admin)
-    with mock.patch.object(export_jobs.export, "patient_export", side_effect=RuntimeError):
+    with mock.patch(f"{export_jobs.__name__}.export.patient_export", side_effect=RuntimeError):
         job = client.post(url(patient)).json()
 
     assert job["status"] == "failed"
@@ -103,7 +103,7 @@ def test_a_job_that_fails_says_so_and_has_nothing_to_download(client_for, admin,
 
 
 def test_an_expired_job_is_gone(client_for, admin, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     job = export_jobs.export_job_create(
         patient=patient, by=admin, now=timezone.now() - dt.timedelta(hours=2)
     )
@@ -112,7 +112,7 @@ def test_an_expired_job_is_gone(client_for, admin, organization):
 
 
 def test_delete_forgets_the_job_and_its_document(client_for, admin, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client = client_for(admin)
     job = client.post(url(patient)).json()
 
@@ -126,7 +126,7 @@ def test_delete_forgets_the_job_and_its_document(client_for, admin, organization
 def test_another_admin_of_the_same_organisation_cannot_see_the_job(
     client_for, admin, make_member, organization
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     job = client_for(admin).post(url(patient)).json()
     second_admin = make_member("admin")
 
@@ -138,7 +138,7 @@ def test_another_admin_of_the_same_organisation_cannot_see_the_job(
 def test_an_admin_who_lost_the_role_cannot_download_what_they_asked_for(
     client_for, admin, organization
 ):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     client = client_for(admin)
     job = client.post(url(patient)).json()
     admin.memberships.update(role="viewer")
@@ -149,7 +149,7 @@ def test_an_admin_who_lost_the_role_cannot_download_what_they_asked_for(
 
 @pytest.mark.parametrize("persona", ["physician", "nurse", "therapist", "viewer"])
 def test_a_role_other_than_admin_gets_403_and_no_job(client_for, request, persona, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     with mock.patch.object(export_jobs, "export_job_create") as create:
         response = client_for(request.getfixturevalue(persona)).post(url(patient))
@@ -159,13 +159,13 @@ def test_a_role_other_than_admin_gets_403_and_no_job(client_for, request, person
 
 
 def test_another_organisations_admin_gets_404(client_for, outsider, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
 
     assert client_for(outsider).post(url(patient)).status_code == 404
 
 
 def test_anonymous_gets_401(api_client, admin, organization):
-    patient = PatientFactory(organization=organization)
+    patient = PatientFactory.create(organization=organization)
     job = export_jobs.export_job_create(patient=patient, by=admin)
 
     assert api_client.post(url(patient)).status_code == 401

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -30,17 +31,20 @@ SECRETS = (GIVEN, FAMILY, MRN, MRN.lower())
 
 def configured_formatter(name: str) -> logging.Formatter:
     """The formatter ``name`` exactly as settings.LOGGING declares it."""
-    spec = dict(settings.LOGGING["formatters"][name])
+    logging_config: dict[str, Any] = settings.LOGGING
+    spec = dict(logging_config["formatters"][name])
     factory = spec.pop("()", None)
     if factory is None:
         return logging.Formatter(spec["format"])
-    return import_string(factory)(**spec)
+    formatter: logging.Formatter = import_string(factory)(**spec)
+    return formatter
 
 
 @pytest.fixture(params=["text", "json"])
 def console(request) -> Iterator[io.StringIO]:
     """The configured console handler, writing to a buffer with the given formatter."""
     [handler] = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
+    assert isinstance(handler, logging.StreamHandler)
     stream = io.StringIO()
     old_stream, old_formatter = handler.setStream(stream), handler.formatter
     handler.setFormatter(configured_formatter(request.param))
@@ -58,7 +62,7 @@ def assert_clean(text: str) -> None:
 def test_requests_with_a_name_and_mrn_leave_neither_in_any_log(
     client_for, nurse, organization, caplog, console, monkeypatch
 ):
-    PatientFactory(organization=organization, given_name=GIVEN, family_name=FAMILY, mrn=MRN)
+    PatientFactory.create(organization=organization, given_name=GIVEN, family_name=FAMILY, mrn=MRN)
     client = client_for(nurse)
     caplog.set_level(logging.DEBUG)
 
@@ -95,7 +99,7 @@ def test_requests_with_a_name_and_mrn_leave_neither_in_any_log(
 def test_the_development_servers_request_line_loses_its_query_string(caplog, console):
     caplog.set_level(logging.DEBUG)
     handler = WSGIRequestHandler.__new__(WSGIRequestHandler)
-    handler.request = None
+    handler.request = None  # type: ignore[assignment]  # no socket: only the log line is used
 
     # What runserver does for every 4xx and 5xx.
     handler.log_message(

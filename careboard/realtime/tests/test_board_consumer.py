@@ -112,7 +112,8 @@ async def subscribe(communicator: WebsocketCommunicator, **target: Any) -> dict[
     await communicator.send_json_to(
         {"action": "subscribe", **{key: str(value) for key, value in target.items()}}
     )
-    return await communicator.receive_json_from(timeout=WAIT)
+    message: dict[str, Any] = await communicator.receive_json_from(timeout=WAIT)
+    return message
 
 
 async def subscribed(communicator: WebsocketCommunicator, **target: Any) -> None:

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 @database_sync_to_async
 def overdue_admission(ward, nurse):
-    patient = PatientFactory(organization=ward.organization)
+    patient = PatientFactory.create(organization=ward.organization)
     # Admitted an hour ago and never observed: the first observation was due on admission.
     return services.admission_admit(
         patient=patient, ward=ward, by=nurse, admitted_at=timezone.now() - timedelta(hours=1)

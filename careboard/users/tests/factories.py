@@ -7,7 +7,7 @@ from careboard.users.models import User
 PASSWORD = "correct horse battery staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -18,5 +18,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def _save(obj, create, extracted, **kwargs):  # noqa: N805
+        # obj is the User built: factory_boy passes it where a method has self.
         if create:
-            obj.save()
+            obj.save()  # type: ignore[attr-defined]

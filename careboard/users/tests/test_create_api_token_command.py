@@ -24,7 +24,7 @@ def run(*args: str) -> tuple[str, str]:
 
 @pytest.fixture
 def user() -> User:
-    return UserFactory(email="ops@example.test")
+    return UserFactory.create(email="ops@example.test")
 
 
 def test_prints_a_token_that_works(user: User) -> None:

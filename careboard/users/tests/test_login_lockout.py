@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -63,7 +64,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 def make_user(email: str) -> User:
-    user = UserFactory(email=email)
+    user = UserFactory.create(email=email)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
 
@@ -78,14 +79,15 @@ def bob() -> User:
     return make_user("bob@example.test")
 
 
-def post_login(client: Client, email: str, password: str, **extra: str):
+def post_login(client: Client, email: str, password: str, **extra: Any):
     return client.post(LOGIN_URL, {"login": email, "password": password}, **extra)
 
 
 def form_errors(response) -> list[str]:
     """The form's errors on a re-rendered login page (a refused attempt is not a redirect)."""
     assert response.status_code == 200
-    return response.context["form"].non_field_errors()
+    errors: list[str] = response.context["form"].non_field_errors()
+    return errors
 
 
 def signed_in_user(client: Client):

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -62,14 +63,15 @@ def totp_clock(monkeypatch: pytest.MonkeyPatch) -> TotpClock:
 def code_now(totp_clock: TotpClock) -> Callable[[str], str]:
     def make(secret: str) -> str:
         counter = int(totp_clock.now) // PERIOD
-        return totp_auth.format_hotp_value(totp_auth.hotp_value(secret, counter))
+        code: str = totp_auth.format_hotp_value(totp_auth.hotp_value(secret, counter))
+        return code
 
     return make
 
 
 @pytest.fixture
 def user() -> User:
-    user = UserFactory(email="mira@example.test")
+    user = UserFactory.create(email="mira@example.test")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
 
@@ -94,7 +96,7 @@ def open_activation_form(client: Client, user: User) -> str:
     reauthenticate(client, ACTIVATE_URL)
     response = client.get(ACTIVATE_URL)
     assert response.status_code == 200
-    secret = response.context["form"].secret
+    secret: str = response.context["form"].secret
     assert client.session[totp_auth.SECRET_SESSION_KEY] == secret
     return secret
 
@@ -127,12 +129,13 @@ def authenticator_types(user: User) -> set[str]:
     return set(Authenticator.objects.filter(user=user).values_list("type", flat=True))
 
 
-def me(user: User) -> dict:
+def me(user: User) -> dict[str, Any]:
     client = APIClient()
     client.force_authenticate(user)
     response = client.get("/api/v1/me/")
     assert response.status_code == 200
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 # Enrolment ------------------------------------------------------------------------------------
