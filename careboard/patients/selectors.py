@@ -78,7 +78,8 @@ _OBSERVATION = "latest_observation__"
 
 def board_values(admissions: QuerySet[Admission]) -> list[dict[str, Any]]:
     """``BOARD_COLUMNS`` of ``admissions``: one query, plain dicts."""
-    return list(admissions.values(*BOARD_COLUMNS))
+    # No ORDER BY: the rows are sorted by risk in Python (sort_rows).
+    return list(admissions.order_by().values(*BOARD_COLUMNS))
 
 
 def board_values_of(admission: Admission) -> dict[str, Any]:
