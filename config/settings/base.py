@@ -65,8 +65,11 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache; sign-in keeps working while Redis is down (core/cache.py).
+            "BACKEND": "careboard.core.cache.SignInResilientRedisCache",
             "LOCATION": REDIS_URL,
+            # An unreachable Redis must cost a request seconds at most, not minutes.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="careboard"),
         }
     }
