@@ -1,7 +1,9 @@
 /** Durations and clock times for the board, in the user's locale (Intl, no library). */
 
+import { intlLocale } from "@/i18n/locale";
+
 function unit(locale: string, name: "minute" | "hour" | "day", value: number): string {
-  return new Intl.NumberFormat(locale, { style: "unit", unit: name, unitDisplay: "short" }).format(value);
+  return new Intl.NumberFormat(intlLocale(locale), { style: "unit", unit: name, unitDisplay: "short" }).format(value);
 }
 
 /** "25 min", "3 hr 5 min", "2 days 4 hr": whole minutes, at most two units. */
@@ -27,9 +29,9 @@ export function minutesUntil(iso: string, nowMs: number): number {
 /** "14:30", or "12.3., 14:30" when not today. `timeZone` is the organisation's, when known. */
 export function formatClock(iso: string, nowMs: number, locale: string, timeZone?: string): string {
   const at = new Date(iso);
-  const day = new Intl.DateTimeFormat(locale, { dateStyle: "short", timeZone });
+  const day = new Intl.DateTimeFormat(intlLocale(locale), { dateStyle: "short", timeZone });
   const sameDay = day.format(at) === day.format(new Date(nowMs));
-  return new Intl.DateTimeFormat(locale, {
+  return new Intl.DateTimeFormat(intlLocale(locale), {
     timeZone,
     hour: "2-digit",
     minute: "2-digit",
@@ -39,5 +41,5 @@ export function formatClock(iso: string, nowMs: number, locale: string, timeZone
 
 /** Date and time in full, for a tooltip and the `<time>` element's title. */
 export function formatDateTime(iso: string, locale: string, timeZone?: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+  return new Intl.DateTimeFormat(intlLocale(locale), { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
 }

@@ -2,6 +2,7 @@
 import { useI18n } from "vue-i18n";
 
 import type { Dosage } from "@/api/portal";
+import { intlLocale } from "@/i18n/locale";
 
 /** Monday = 0, as the API counts weekdays. */
 export const WEEKDAYS = [0, 1, 2, 3, 4, 5, 6] as const;
@@ -19,21 +20,21 @@ export function useVocabulary() {
     if (!value) return "";
     const [y, m, d] = value.slice(0, 10).split("-").map(Number);
     if (!y || !m || !d) return value;
-    return new Intl.DateTimeFormat(locale.value, { dateStyle: style, timeZone: "UTC" }).format(Date.UTC(y, m - 1, d));
+    return new Intl.DateTimeFormat(intlLocale(locale.value), { dateStyle: style, timeZone: "UTC" }).format(Date.UTC(y, m - 1, d));
   }
 
   function dateTime(value: string | null | undefined): string {
     if (!value) return "";
-    return new Intl.DateTimeFormat(locale.value, { dateStyle: "medium", timeStyle: "short" }).format(new Date(value));
+    return new Intl.DateTimeFormat(intlLocale(locale.value), { dateStyle: "medium", timeStyle: "short" }).format(new Date(value));
   }
 
   function number(value: number | null | undefined, digits = 1): string {
     if (value === null || value === undefined) return "";
-    return new Intl.NumberFormat(locale.value, { maximumFractionDigits: digits }).format(value);
+    return new Intl.NumberFormat(intlLocale(locale.value), { maximumFractionDigits: digits }).format(value);
   }
 
   function weekday(day: number, style: "long" | "short" = "short"): string {
-    return weekdayName(day, locale.value, style);
+    return weekdayName(day, intlLocale(locale.value), style);
   }
 
   /** "3 sets · 10 reps · hold 5 s · rest 60 s · 2 kg · left side · tempo 3-1-3". */

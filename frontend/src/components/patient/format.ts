@@ -6,12 +6,10 @@
 import { computed } from "vue";
 import { useI18n } from "vue-i18n";
 
+import { intlLocale } from "@/i18n/locale";
 import { usePatientStore } from "@/stores/patient";
 
-/** The browser's regional variant of the chosen language (en → en-GB for a British browser). */
-export function intlLocale(language: string, preferred: readonly string[] = typeof navigator === "undefined" ? [] : navigator.languages): string {
-  return preferred.find((tag) => tag.toLowerCase().split("-")[0] === language) ?? language;
-}
+export { intlLocale };
 
 export function formatDateTime(iso: string | null | undefined, locale: string, timeZone: string): string {
   if (!iso) return "";

@@ -1,8 +1,10 @@
 /** Dates in the settings: the user's language, the organisation's time zone (Intl, no library). */
 
+import { intlLocale } from "@/i18n/locale";
+
 export function formatDateTime(iso: string | null | undefined, locale: string, timeZone?: string): string {
   if (!iso) return "—";
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+  return new Intl.DateTimeFormat(intlLocale(locale), { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
 }
 
 export function formatNumber(value: number, locale: string): string {
