@@ -50,6 +50,7 @@ def test_library_search_filters_and_video_loads_only_on_click(
     video_requests = record_video_requests(page.context)
     open_app(page, "/library")
     expect(page.get_by_role("heading", level=1)).to_have_text("Exercise library")
+    expect(page).to_have_title("Exercise library · Careboard")
     cards = page.get_by_role("article")
     expect(cards.first).to_be_visible()
 
@@ -178,6 +179,7 @@ def build_program(page: Any, open_app: Any, screenshot: Any, name: str) -> str:
     expect(page).to_have_url(re.compile(rf"/programs/{UUID}$"))
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    expect(page).to_have_title(f"{name} · Careboard")
     return page.url.rsplit("/", 1)[1]
 
 
