@@ -55,17 +55,32 @@ class Assessment:
         """The observation's stored score fields."""
         return {
             "shift": self.shift,
-            "news2_total": self.news2.total,
-            "news2_band": str(self.news2.band) if self.news2.band else "",
-            "news2_single_3": self.news2.single_parameter_3,
-            "news2_complete": self.news2.complete,
-            "news2": self.news2.to_dict(),
-            "dengue_class": str(self.dengue.classification) if self.dengue else "",
-            "dengue": self.dengue.to_dict() if self.dengue else None,
+            **news2_fields(self.news2),
+            **dengue_fields(self.dengue),
             "next_due_at": self.due.due_at,
             "due": self.due.to_dict(),
             "suggests_critical_phase": self.suggests_critical_phase,
         }
+
+
+def news2_fields(news2: scoring.News2Result) -> dict[str, Any]:
+    """The stored fields of a NEWS2 result (part of ``Assessment.model_fields``: a bulk
+    writer turns each distinct result into column text once)."""
+    return {
+        "news2_total": news2.total,
+        "news2_band": str(news2.band) if news2.band else "",
+        "news2_single_3": news2.single_parameter_3,
+        "news2_complete": news2.complete,
+        "news2": news2.to_dict(),
+    }
+
+
+def dengue_fields(dengue: scoring.DengueResult | None) -> dict[str, Any]:
+    """The stored fields of a dengue classification (part of ``model_fields``)."""
+    return {
+        "dengue_class": str(dengue.classification) if dengue else "",
+        "dengue": dengue.to_dict() if dengue else None,
+    }
 
 
 def intervals_for(organization: Organization) -> scoring.Intervals:

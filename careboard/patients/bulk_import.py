@@ -18,6 +18,7 @@ Where the time goes, and why it is spent once rather than per row:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import csv
 import dataclasses
 import json
@@ -28,7 +29,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, TextIO
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -41,7 +41,7 @@ from careboard.bench_data.bulk import copy_text, is_postgresql
 from careboard.organizations import access
 from careboard.organizations.models import Organization
 from careboard.organizations.roles import Capability
-from careboard.patients import assessment, events, services
+from careboard.patients import assessment, events, scoring, services
 from careboard.patients.api.serializers import ObservationRecordSerializer
 from careboard.patients.models import Admission, Observation, ObservationStatus, Protocol
 from careboard.users.models import User
@@ -108,12 +108,11 @@ def _read_csv(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
     unknown = [c for c in header if c not in (*KEY_FIELDS, *VALUE_FIELDS)]
     if unknown:
         raise UnknownColumnsError(f"Unknown column(s): {', '.join(unknown)}.")
-    columns = list(enumerate(header))
     signs = header.index("warning_signs") if "warning_signs" in header else -1
     for cells in reader:
         if not cells:
             continue
-        row = {name: cells[i] for i, name in columns if i < len(cells) and cells[i] != ""}
+        row = {name: cell for name, cell in zip(header, cells, strict=False) if cell}
         if signs >= 0 and "warning_signs" in row:
             text = row["warning_signs"].strip()
             if text.startswith("["):
@@ -134,19 +133,44 @@ class ValuesValidator:
     """``ObservationRecordSerializer().run_validation`` for many rows.
 
     Each field's ``run_validation`` decides on each raw value as it does for the API; a
-    value it accepted once is accepted again without asking (keyed by type and value, so
-    ``1``, ``1.0`` and ``True`` stay apart). Then the serializer's ``validate_<field>``
-    methods and ``validate`` run as DRF runs them. Anything refused goes through the whole
-    serializer again, so rejected rows get exactly the API's messages.
+    value it accepted once is accepted again without asking. Text (every CSV cell) is
+    remembered by the text itself, other JSON values by type and value, so ``1``, ``1.0``
+    and ``True`` stay apart. ``recorded_at``, different on every row, is read with
+    ``datetime.fromisoformat`` (what Django's ``parse_datetime`` tries first) and put in
+    the field's time zone as the field does; anything else about it is the field's to
+    judge. Then the serializer's ``validate_<field>`` methods and ``validate`` run as DRF
+    runs them. Anything refused goes through the whole serializer again, so rejected rows
+    get exactly the API's messages.
     """
 
     def __init__(self) -> None:
         self.serializer = ObservationRecordSerializer()
         self.fields = dict(self.serializer.fields)
-        self._checks: dict[str, Callable[[Any], Any] | None] = {
-            name: getattr(self.serializer, f"validate_{name}", None) for name in self.fields
-        }
+        self._checks = [
+            (name, check)
+            for name in self.fields
+            if (check := getattr(self.serializer, f"validate_{name}", None)) is not None
+        ]
         self._seen: dict[str, dict[Any, Any]] = {name: {} for name in self.fields}
+        # Text values by field, answered with one lookup (the hot path of a CSV file).
+        self._texts: dict[str, dict[str, Any]] = {
+            name: {} for name in self.fields if name not in _NOT_REMEMBERED
+        }
+        moment = self.fields["recorded_at"]
+        self._moment_field = moment
+        # The shortcut only where the field adds nothing to parsing and converting.
+        self._moment_tz = (
+            moment.default_timezone()
+            if not hasattr(moment, "timezone") and not moment.validators
+            else None
+        )
+
+    def _learn(self, name: str, raw: str) -> Any:
+        value = self.fields[name].run_validation(raw)
+        texts = self._texts[name]
+        if len(texts) < _REMEMBER_AT_MOST and not isinstance(value, list):
+            texts[raw] = value
+        return value
 
     def _field_value(self, name: str, raw: Any) -> Any:
         field = self.fields[name]
@@ -165,24 +189,50 @@ class ValuesValidator:
         # The one mutable value (a list) is copied: the row's list is its own.
         return list(value) if isinstance(value, list) else value
 
+    def _moment(self, raw: Any) -> Any:
+        tz = self._moment_tz
+        if tz is not None and raw.__class__ is str:
+            try:
+                parsed = datetime.fromisoformat(raw)
+                if parsed.utcoffset() is not None:
+                    return parsed.astimezone(tz)
+            except (ValueError, OverflowError):
+                pass
+        return self._moment_field.run_validation(raw)
+
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         """The validated values of ``data`` (keys outside the serializer are ignored, as
         DRF ignores them), or ``RejectedRowError`` with the API's messages."""
+        texts = self._texts
+        fields = self.fields
         try:
             attrs: dict[str, Any] = {}
             for name, raw in data.items():
-                if name not in self.fields:
+                known = texts.get(name)
+                if known is not None and raw.__class__ is str:
+                    value = known.get(raw, _UNSEEN)
+                    if value is _UNSEEN:
+                        value = self._learn(name, raw)
+                elif name == "recorded_at":
+                    value = self._moment(raw)
+                elif name in fields:
+                    value = self._field_value(name, raw)
+                else:
                     continue
-                value = self._field_value(name, raw)
-                check = self._checks[name]
-                attrs[name] = check(value) if check is not None else value
-            return dict(self.serializer.validate(attrs))
+                attrs[name] = value
+            for name, check in self._checks:
+                if name in attrs:
+                    attrs[name] = check(attrs[name])
+            return self.serializer.validate(attrs)  # type: ignore[no-any-return]
         except (serializers.ValidationError, DjangoValidationError):
             pass
         try:
             return dict(self.serializer.run_validation(data))
         except serializers.ValidationError as exc:
             raise RejectedRowError(flatten(exc.detail)) from None
+
+
+_UNSEEN = object()
 
 
 # --------------------------------------------------------------------------- rows
@@ -207,6 +257,7 @@ class Resolver:
         self.by_mrn: dict[tuple[str, str], list[Admission]] = {}
         self._rights: dict[Any, tuple[bool, bool]] = {}
         self._keys: dict[Any, uuid.UUID | None] = {}
+        self._found: dict[Any, Admission | RejectedRowError] = {}
 
     def preload(self, rows: Iterable[dict[str, Any]]) -> None:
         """Fetch the admissions the rows name, in two queries."""
@@ -256,14 +307,17 @@ class Resolver:
             return None
 
     def admission_for(self, row: dict[str, Any], recorded_at: datetime) -> Admission:
-        if row.get("admission"):
-            key = self._admission_key(row["admission"])
-            if key is None:
-                raise RejectedRowError(["admission: Not a valid id."])
-            admission = self.by_id.get(key)
-            if admission is None:
-                raise RejectedRowError(["admission: No such admission."])
-        elif row.get("mrn") and row.get("ward"):
+        cell = row.get("admission")
+        if cell:
+            # Every row of an admission gets the same answer: found once per cell.
+            try:
+                found = self._found[cell]
+            except (KeyError, TypeError):
+                found = self._find(cell)
+            if found.__class__ is RejectedRowError:
+                raise RejectedRowError(found.reasons)  # type: ignore[union-attr]
+            return found  # type: ignore[return-value]
+        if row.get("mrn") and row.get("ward"):
             candidates = [
                 a
                 for a in self.by_mrn.get(_mrn_key(row), [])
@@ -277,6 +331,27 @@ class Resolver:
             admission = candidates[0]
         else:
             raise RejectedRowError(["admission: Give the admission id, or the mrn and the ward."])
+        self._allowed(admission)
+        return admission
+
+    def _find(self, cell: Any) -> Admission | RejectedRowError:
+        key = self._admission_key(cell)
+        found: Admission | RejectedRowError
+        if key is None:
+            found = RejectedRowError(["admission: Not a valid id."])
+        elif (admission := self.by_id.get(key)) is None:
+            found = RejectedRowError(["admission: No such admission."])
+        else:
+            try:
+                self._allowed(admission)
+                found = admission
+            except RejectedRowError as exc:
+                found = exc
+        with contextlib.suppress(TypeError):  # an unhashable JSON value is not kept
+            self._found[cell] = found
+        return found
+
+    def _allowed(self, admission: Admission) -> None:
         # Like the API's scoping: another organisation's admission does not exist (404),
         # and a role that may not record is refused (403).
         may_view, may_record = self._rights_in(admission.ward.organization_id)
@@ -284,7 +359,6 @@ class Resolver:
             raise RejectedRowError(["admission: No such admission."])
         if not may_record:
             raise RejectedRowError(["Your role does not allow recording observations here."])
-        return admission
 
     def _rights_in(self, organization_id: Any) -> tuple[bool, bool]:
         if organization_id not in self._rights:
@@ -300,7 +374,11 @@ class Resolver:
         if recorded_at is None:
             raise RejectedRowError(["recorded_at: This field is required."])
         admission = self.admission_for(row, recorded_at)
-        if not any(values.get(name) not in (None, "", []) for name in assessment.VITAL_FIELDS):
+        # The validated values hold only the serializer's fields: the vital ones now.
+        for value in values.values():
+            if value not in _NO_VALUE:
+                break
+        else:
             raise RejectedRowError(["Record at least one value."])
         if admission.discharged_at is not None and not self.allow_discharged:
             raise RejectedRowError(["This admission is closed (the patient was discharged)."])
@@ -309,6 +387,11 @@ class Resolver:
         except DjangoValidationError as exc:
             raise RejectedRowError(flatten(exc.message_dict)) from None
         return Row(line=0, admission=admission, values=values, recorded_at=recorded_at)
+
+
+_NO_VALUE = (None, "", [])
+if set(VALUE_FIELDS) != {*assessment.VITAL_FIELDS, "recorded_at"}:  # pragma: no cover
+    raise RuntimeError("The serializer's fields are no longer the vital fields and the time.")
 
 
 def _mrn_key(row: dict[str, Any]) -> tuple[str, str]:
@@ -425,6 +508,12 @@ _HISTORY_EXTRA = ("history_date", "history_change_reason", "history_type", "hist
 class CopyRows:
     """Observation rows and their history rows as lines of COPY text.
 
+    A line is put together from text made once: every column that is the same for the
+    whole import or for an admission sits in the admission's template; a remembered
+    value (the validator hands out the same object for the same cell) is turned into
+    text once; each distinct NEWS2 result (shared objects) and each kind of due time
+    once. Per row there remain the id, the times and the column join.
+
     The history table is written with the observation's columns first, in the same
     order, then the history's own: a history line is the observation's line plus a
     constant tail.
@@ -448,7 +537,7 @@ class CopyRows:
             "\t" + "\t".join((self.now_text, HISTORY_REASON, "+", str(by.pk))) + "\n"
         )
         # Columns the import leaves at their default ("" for text, NULL, final).
-        defaults = {
+        self._defaults: dict[str, Any] = {
             "status": ObservationStatus.FINAL.value,
             "status_reason": "",
             "notes": "",
@@ -457,40 +546,115 @@ class CopyRows:
             "status_changed_at": None,
             "status_changed_by_id": None,
         }
-        self._defaults = defaults
+        self._constant = {
+            name: _text(value)
+            for name, value in {
+                **self._defaults,
+                **assessment.dengue_fields(None),
+                "recorded_by_id": by.pk,
+                "created_at": now,
+                "updated_at": now,
+            }.items()
+        }
+        self._templates: dict[tuple[Any, int], dict[str, str]] = {}
+        self._texts: dict[int, tuple[Any, str]] = {}
+        self._news2: dict[int, tuple[Any, dict[str, str]]] = {}
+        self._due: dict[tuple[Any, ...], tuple[str, str]] = {}
 
     def observation(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The observation's column values by attname (``bulk_create``'s rows)."""
         return {**self._defaults, **{k: v for k, v in row.items() if v is not None}}
 
-    def line(self, row: dict[str, Any]) -> str:
-        """The observation's COPY line (without the newline)."""
-        get = row.get
-        escapes = _ESCAPES
-        return "\t".join(
-            [
-                "\\N"
-                if (value := get(name)) is None
-                else value.translate(escapes)
-                if value.__class__ is str
-                else _FORMATS.get(value.__class__, copy_text)(value)
-                for name in self.attnames
-            ]
-        )
+    def template(self, admission_id: Any, spo2_scale: int) -> dict[str, str]:
+        """Every column's text, in table order, as far as the admission fixes it."""
+        key = (admission_id, spo2_scale)
+        template = self._templates.get(key)
+        if template is None:
+            known = {**self._constant, "admission_id": str(admission_id)}
+            known["spo2_scale"] = str(spo2_scale)
+            template = self._templates[key] = {
+                name: known.get(name, "\\N") for name in self.attnames
+            }
+        return template
+
+    def line(
+        self,
+        template: dict[str, str],
+        recorded_at: datetime,
+        values: dict[str, Any],
+        result: assessment.Assessment,
+    ) -> str:
+        """One observation's COPY line (without the newline): ``values`` are the
+        validated values, ``result`` their assessment."""
+        texts = template.copy()
+        texts["id"] = str(uuid.uuid4())
+        texts["recorded_at"] = recorded_at.isoformat()
+        known = self._texts
+        for name, value in values.items():
+            cls = value.__class__
+            if cls is str:
+                texts[name] = value.translate(_ESCAPES)
+            elif value is None:
+                continue
+            elif cls is list:
+                texts[name] = _text(value)
+            else:
+                # The cache holds the value, so its id cannot be reused meanwhile.
+                cached = known.get(id(value))
+                if cached is None:
+                    if len(known) >= _REMEMBER_AT_MOST:
+                        known.clear()
+                    cached = known[id(value)] = (value, _text(value))
+                texts[name] = cached[1]
+        news2 = result.news2
+        cached_news2 = self._news2.get(id(news2))
+        if cached_news2 is None:
+            if len(self._news2) >= _REMEMBER_AT_MOST:
+                self._news2.clear()
+            cached_news2 = self._news2[id(news2)] = (
+                news2,
+                {k: _text(v) for k, v in assessment.news2_fields(news2).items()},
+            )
+        texts.update(cached_news2[1])
+        if result.dengue is not None:
+            texts.update({k: _text(v) for k, v in assessment.dengue_fields(result.dengue).items()})
+        texts["shift"] = result.shift
+        due = result.due
+        due_at = due.due_at.isoformat()
+        texts["next_due_at"] = due_at
+        head, tail = self._due_text(due)
+        texts["due"] = head + due_at + tail
+        texts["suggests_critical_phase"] = "t" if result.suggests_critical_phase else "f"
+        return "\t".join(texts.values())
+
+    def _due_text(self, due: Any) -> tuple[str, str]:
+        """The due column's JSON around its ``due_at``: the same for every due time of
+        the same interval, source and reason."""
+        key = tuple(getattr(due, name) for name in _DUE_KEY)
+        parts = self._due.get(key)
+        if parts is None:
+            whole = due.to_dict()
+            marked = _text({**whole, "due_at": _DUE_MARK})
+            head, tail = marked.split(_DUE_MARK)
+            if head + whole["due_at"] + tail != _text(whole):  # pragma: no cover
+                raise RuntimeError("The due time is not written as its isoformat().")
+            parts = self._due[key] = (head, tail)
+        return parts
 
     def sql(self, table: str, columns: list[str]) -> str:
         qn = connection.ops.quote_name
         return f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
 
 
-_FORMATS: dict[type, Callable[[Any], str]] = {
-    Decimal: str,
-    int: str,
-    uuid.UUID: str,
-    bool: lambda value: "t" if value else "f",
-    datetime: datetime.isoformat,
-    dict: lambda value: _JSON(value).translate(_ESCAPES),
-    list: lambda value: _JSON(value).translate(_ESCAPES),
-}
+def _text(value: Any) -> str:
+    """One value in COPY's text format (JSON for dicts and lists)."""
+    if isinstance(value, dict | list):
+        return _JSON(value).translate(_ESCAPES)
+    return copy_text(value)
+
+
+_DUE_MARK = "@due_at@"
+_DUE_KEY = tuple(f.name for f in dataclasses.fields(scoring.DueResult) if f.name != "due_at")
 
 
 # --------------------------------------------------------------------------- the import
@@ -518,8 +682,8 @@ def validate_rows(
         try:
             if "__error__" in row:
                 raise RejectedRowError([row["__error__"]])
-            data = {k: v for k, v in row.items() if k not in KEY_FIELDS}
-            checked = resolver.check(row, validator.validate(data))
+            # The key columns are not the serializer's: it ignores them.
+            checked = resolver.check(row, validator.validate(row))
         except RejectedRowError as exc:
             rejected.append((line, exc.reasons))
             continue
@@ -528,15 +692,12 @@ def validate_rows(
     return good, rejected
 
 
-def score_rows(
-    rows: list[Row],
-    *,
-    by: User,
-    now: datetime,
-    emit: Callable[[dict[str, Any], assessment.Assessment], None],
-) -> tuple[list[tuple[int, list[str]]], set[Any]]:
-    """Score each admission's rows in time order and hand each observation (its column
-    values by attname, without the scores) and its ``Assessment`` to ``emit``. Returns
+Emit = Callable[[Any, int, datetime, dict[str, Any], assessment.Assessment], None]
+
+
+def score_rows(rows: list[Row], *, emit: Emit) -> tuple[list[tuple[int, list[str]]], set[Any]]:
+    """Score each admission's rows in time order and hand each one to ``emit`` as
+    (admission id, SpO2 scale, recorded_at, validated values, ``Assessment``). Returns
     the rows the rules refused and the admissions that received observations."""
     by_admission: dict[Any, list[Row]] = defaultdict(list)
     for row in rows:
@@ -546,9 +707,9 @@ def score_rows(
     stored = stored_dengue_observations([a.pk for a in admissions if a.protocol == Protocol.DENGUE])
     rejected: list[tuple[int, list[str]]] = []
     touched: set[Any] = set()
-    by_pk = by.pk
+    score = assessment.score
     for admission_id, group in by_admission.items():
-        group.sort(key=lambda r: (r.recorded_at, r.line))
+        group.sort(key=_time_order)
         admission_rules = rules[admission_id]
         timeline = None
         earlier: list[tuple[Any, ...]] = []
@@ -557,22 +718,24 @@ def score_rows(
             earlier = stored.get(admission_id, [])
         position = 0
         spo2_scale = group[0].admission.spo2_scale
+        rules_at = admission_rules.at
         for row in group:
             values = row.values
+            recorded_at = row.recorded_at
             context = None
             if timeline is not None:
                 # The stored observations up to this moment go first (as if in the
                 # database when this one is recorded).
-                while position < len(earlier) and earlier[position][0] <= row.recorded_at:
+                while position < len(earlier) and earlier[position][0] <= recorded_at:
                     timeline.add(*earlier[position])
                     position += 1
-                context = timeline.context(row.recorded_at)
+                context = timeline.context(recorded_at)
             try:
-                result = assessment.score(
+                result = score(
                     values=values,
-                    recorded_at=row.recorded_at,
+                    recorded_at=recorded_at,
                     spo2_scale=spo2_scale,
-                    rules=admission_rules.at(row.recorded_at),
+                    rules=rules_at(recorded_at),
                     context=context,
                 )
             except (TypeError, ValueError) as exc:  # a value the rules cannot score
@@ -580,20 +743,18 @@ def score_rows(
                 continue
             if timeline is not None:
                 timeline.add(
-                    row.recorded_at,
+                    recorded_at,
                     values.get("hematocrit"),
                     values.get("platelets"),
                     values.get("temperature"),
                 )
-            values["id"] = uuid.uuid4()
-            values["admission_id"] = admission_id
-            values["recorded_at"] = row.recorded_at
-            values["recorded_by_id"] = by_pk
-            values["spo2_scale"] = spo2_scale
-            values["created_at"] = values["updated_at"] = now
-            emit(values, result)
-            touched.add(admission_id)
+            emit(admission_id, spo2_scale, recorded_at, values, result)
+        touched.add(admission_id)
     return rejected, touched
+
+
+def _time_order(row: Row) -> tuple[datetime, int]:
+    return row.recorded_at, row.line
 
 
 class RollBackError(Exception):
@@ -621,7 +782,7 @@ def run_import(
             good, report.rejected = validate_rows(rows, by=by, allow_discharged=allow_discharged)
             report.seconds["validate"] = clock() - started
             sink = Sink(by=by, now=now, batch_size=batch_size)
-            refused, touched = score_rows(good, by=by, now=now, emit=sink.add)
+            refused, touched = score_rows(good, emit=sink.add)
             sink.close()
             report.seconds["score_and_copy"] = clock() - started - report.seconds["validate"]
             report.rejected.extend(refused)
@@ -668,9 +829,7 @@ class Sink:
         self.batch_size = batch_size
         self.count = 0
         self._observations: list[str] = []
-        self._history: list[str] = []
         self._instances: list[dict[str, Any]] = []
-        self._news2_json: dict[int, tuple[Any, str]] = {}
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=4)
         self._failure: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -681,23 +840,37 @@ class Sink:
             )
             self._thread.start()
 
-    def add(self, obs: dict[str, Any], result: assessment.Assessment) -> None:
+    def add(
+        self,
+        admission_id: Any,
+        spo2_scale: int,
+        recorded_at: datetime,
+        values: dict[str, Any],
+        result: assessment.Assessment,
+    ) -> None:
+        """One scored observation (its validated ``values`` and their assessment)."""
         self.count += 1
-        fields = result.model_fields()
+        rows = self.rows
         if not self.postgres:
-            self._instances.append(self.rows.observation({**obs, **fields}))
+            self._instances.append(
+                rows.observation(
+                    {
+                        **values,
+                        **result.model_fields(),
+                        "id": uuid.uuid4(),
+                        "admission_id": admission_id,
+                        "recorded_at": recorded_at,
+                        "recorded_by_id": rows.by.pk,
+                        "spo2_scale": spo2_scale,
+                        "created_at": rows.now,
+                        "updated_at": rows.now,
+                    }
+                )
+            )
             return
-        # One JSON text per distinct NEWS2 result (the rules share equal results).
-        news2 = result.news2
-        cached = self._news2_json.get(id(news2))
-        if cached is None or cached[0] is not news2:
-            if len(self._news2_json) >= 10_000:
-                self._news2_json.clear()
-            cached = self._news2_json[id(news2)] = (news2, _JSON(fields["news2"]))
-        fields["news2"] = cached[1]
-        line = self.rows.line(self.rows.observation({**obs, **fields}))
-        self._observations.append(line + "\n")
-        self._history.append(line + self.rows.history_tail)
+        self._observations.append(
+            rows.line(rows.template(admission_id, spo2_scale), recorded_at, values, result)
+        )
         if len(self._observations) >= self.batch_size:
             self._send()
 
@@ -706,19 +879,18 @@ class Sink:
             raise self._failure
         rows = self.rows
         if self._observations:
+            lines = self._observations
             self._queue.put(
-                (
-                    rows.sql(rows.observation_table, rows.columns),
-                    "".join(self._observations).encode(),
-                )
+                (rows.sql(rows.observation_table, rows.columns), ("\n".join(lines) + "\n").encode())
             )
+            tail = rows.history_tail
             self._queue.put(
                 (
                     rows.sql(rows.history_table, rows.history_columns),
-                    "".join(self._history).encode(),
+                    (tail.join(lines) + tail).encode(),
                 )
             )
-        self._observations, self._history = [], []
+        self._observations = []
 
     def _copy_all(self, raw: Any) -> None:
         while (item := self._queue.get()) is not None:

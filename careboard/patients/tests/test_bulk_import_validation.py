@@ -53,7 +53,24 @@ CASES = (
     ]
     + [
         {"recorded_at": v}
-        for v in ("2025-01-02T03:04:05+07:00", "2025-01-02T03:04:05Z", "2025-01-02", "yesterday", 5)
+        for v in (
+            "2025-01-02T03:04:05+07:00",
+            "2025-01-02T03:04:05Z",
+            "2025-01-02T03:04:05.123456-03:30",
+            "2025-01-02 03:04:05+00:00",
+            "2025-01-02T03:04:05",
+            "2025-01-02T03:04:05+0700",
+            "2025-01-02T03:04+07:00",
+            "2025-01-02",
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-14:00",
+            "2025-02-30T03:04:05Z",
+            "2025-01-02T03:04:05+07:00 ",
+            "yesterday",
+            "",
+            5,
+            None,
+        )
     ]
     + [
         {"systolic_bp": "120", "diastolic_bp": "130"},
@@ -88,6 +105,16 @@ def test_the_import_validates_like_the_serializer(data):
     # Twice: the second time answers from what the fields said the first time.
     assert _fast(validator, data) == expected
     assert _fast(validator, data) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["2025-01-02T03:04:05+07:00", "2025-06-02T03:04:05Z", "2025-01-02T03:04:05"]
+)
+def test_recorded_at_is_in_the_fields_time_zone(text):
+    fast = ValuesValidator().validate({"recorded_at": text})["recorded_at"]
+    slow = ObservationRecordSerializer().run_validation({"recorded_at": text})["recorded_at"]
+    # The same instant, and the same zone and offset (equality alone compares instants).
+    assert (fast, fast.tzinfo, fast.utcoffset()) == (slow, slow.tzinfo, slow.utcoffset())
 
 
 def test_remembered_values_keep_their_types_apart():
