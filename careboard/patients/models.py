@@ -344,7 +344,10 @@ class Observation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ObservationQuerySet.as_manager()
-    history = HistoricalRecords()
+    # The history is read by admission (timeline, erasure, generator) and by
+    # observation id (erasure); nothing looks history rows up by who recorded or
+    # withdrew them, and each index costs every history row written (the bulk import).
+    history = HistoricalRecords(no_db_index=["recorded_by", "status_changed_by"])
 
     class Meta:
         ordering = ("-recorded_at",)
