@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,44 @@ def test_rows_that_cannot_be_read_are_rejected_with_their_line(tmp_path, admissi
     assert "line 3: Not an object." in err
     assert "line 4: admission: Not a valid id." in err
     assert Observation.objects.count() == 1
+
+
+def test_stored_values_are_what_the_api_would_store_byte_for_byte(tmp_path, admission, nurse):
+    # COPY's text format gives backslash, tab and newline a meaning: they must arrive as
+    # typed, like every other value, with the history row a copy of the observation.
+    notes = 'Tab\there, new\nline, back\\slash, "quoted" and ünïcode'
+    path = tmp_path / "obs.jsonl"
+    row = {
+        "admission": str(admission.pk),
+        "recorded_at": at(4),
+        "temperature": "37.2",
+        "heart_rate": 80.0,
+        "spo2": 97,
+        "on_oxygen": True,
+        "oxygen_flow": "2",
+        "consciousness": "C",
+        "pain_score": 3,
+        "fluid_in_iv": 250,
+        "weight": "70.25",
+        "notes": notes,
+    }
+    path.write_text(json.dumps(row) + "\n" + json.dumps({**row, "recorded_at": at(3)}) + "\n")
+    run(path, "--by", nurse.email)
+    first, second = Observation.objects.filter(admission=admission).order_by("recorded_at")
+    assert first.notes == second.notes == notes
+    assert (first.temperature, first.heart_rate, first.weight) == (
+        Decimal("37.2"),
+        Decimal("80.0"),
+        Decimal("70.25"),
+    )
+    assert (first.on_oxygen, first.oxygen_flow, first.consciousness) == (True, Decimal("2"), "C")
+    assert (first.pain_score, first.fluid_in_iv, first.fluid_in_oral) == (3, 250, None)
+    assert (first.warning_signs, first.dengue, first.dengue_class) == ([], None, "")
+    # The same values give the same NEWS2 result; each row its own due time.
+    assert first.news2 == second.news2
+    assert first.due["due_at"] == first.next_due_at.isoformat()
+    assert second.next_due_at - first.next_due_at == second.recorded_at - first.recorded_at
+    history = first.history.get()
+    assert {f: getattr(history, f) for f in ("notes", "news2", "due", "weight")} == {
+        f: getattr(first, f) for f in ("notes", "news2", "due", "weight")
+    }
