@@ -5,14 +5,17 @@ Where the time goes, and why it is spent once rather than per row:
 
 - validation: ``ObservationRecordSerializer``'s own fields judge each raw value, and a
   field's verdict on a value it has seen is remembered (a field's validation depends on
-  the value alone), so a file of bedside numbers costs a dictionary lookup per cell. The
+  the value alone), so a file of bedside numbers costs a dictionary lookup per cell;
+  ``recorded_at`` is read with ``datetime.fromisoformat`` as Django reads it first. The
   serializer's ``validate_<field>`` and ``validate`` run on every row. A row any of this
   refuses is validated again by the serializer as the API does, for the API's messages;
 - scoring: ``assessment.score`` with the admission's rules built once, and for dengue
   admissions a ``DengueTimeline`` fed in time order instead of three queries per row;
 - writing: observations and their history rows ("+", the importing user, reason
-  ``import``) as two COPY streams; then every touched admission's board pointers are
-  set by one query and one ``UPDATE … FROM`` on PostgreSQL (``admission_refresh``'s rules).
+  ``import``) as two COPY streams, each line joined from text made once per admission,
+  per remembered value and per distinct NEWS2 result; then every touched admission's
+  board pointers are set by one query and one ``UPDATE … FROM`` on PostgreSQL
+  (``admission_refresh``'s rules).
 """
 
 from __future__ import annotations
