@@ -54,11 +54,12 @@ run: demo frontend
 test: install frontend frontend-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install frontend/node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/mypy
+	cd frontend && npm run lint
 
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir var/site

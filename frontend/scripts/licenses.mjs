@@ -128,7 +128,8 @@ function projectVersion() {
   return /^version\s*=\s*"([^"]+)"/m.exec(text)?.[1] ?? "0.0.0";
 }
 
-const byName = (a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }) || a.version.localeCompare(b.version);
+const byName = (a, b) =>
+  a.name.localeCompare(b.name, "en", { sensitivity: "base" }) || a.version.localeCompare(b.version);
 const data = {
   version: projectVersion(),
   npm: npmPackages().sort(byName),

@@ -41,7 +41,9 @@ export type SeriesFieldName =
   | "wbc"
   | "news2_total";
 
-export function listAdmissions(query: { patient?: string; ward?: string; current?: boolean; page_size?: number } = {}): Promise<Page<Admission>> {
+export function listAdmissions(
+  query: { patient?: string; ward?: string; current?: boolean; page_size?: number } = {},
+): Promise<Page<Admission>> {
   return api.get<Page<Admission>>("/api/v1/admissions/", { query: { ordering: "-admitted_at", ...query } });
 }
 

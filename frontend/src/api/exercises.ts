@@ -11,14 +11,42 @@ export type Position = components["schemas"]["PositionEnum"];
 
 // In the order a therapist scans them (head to foot), not alphabetical: labels are translated.
 export const BODY_REGIONS: readonly BodyRegion[] = [
-  "neck", "shoulder", "upper_back", "chest", "elbow", "wrist_hand", "core", "lower_back", "hip", "knee", "ankle_foot", "full_body",
+  "neck",
+  "shoulder",
+  "upper_back",
+  "chest",
+  "elbow",
+  "wrist_hand",
+  "core",
+  "lower_back",
+  "hip",
+  "knee",
+  "ankle_foot",
+  "full_body",
 ];
 export const EQUIPMENT: readonly Equipment[] = [
-  "none", "mat", "chair", "wall", "step", "towel", "resistance_band", "dumbbell", "kettlebell", "ball", "foam_roller", "balance_pad",
+  "none",
+  "mat",
+  "chair",
+  "wall",
+  "step",
+  "towel",
+  "resistance_band",
+  "dumbbell",
+  "kettlebell",
+  "ball",
+  "foam_roller",
+  "balance_pad",
 ];
 export const DIFFICULTIES: readonly Difficulty[] = ["easy", "moderate", "hard"];
 export const POSITIONS: readonly Position[] = [
-  "standing", "sitting", "lying_back", "lying_front", "side_lying", "kneeling", "hands_knees",
+  "standing",
+  "sitting",
+  "lying_back",
+  "lying_front",
+  "side_lying",
+  "kneeling",
+  "hands_knees",
 ];
 
 export interface ExerciseFilters {

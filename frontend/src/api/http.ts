@@ -105,7 +105,13 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     const problem: Problem =
       data && typeof data === "object" && "status" in data
         ? (data as Problem)
-        : { type: "about:blank", title: response.statusText, status: response.status, detail: response.statusText, errors: {} };
+        : {
+            type: "about:blank",
+            title: response.statusText,
+            status: response.status,
+            detail: response.statusText,
+            errors: {},
+          };
     problem.errors ??= {};
     throw new ApiError(problem);
   }

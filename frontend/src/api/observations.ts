@@ -104,7 +104,10 @@ export interface ObservationPage {
   fluid_balance: FluidBalance;
 }
 
-export function listObservations(admissionId: string, options: { cursor?: string | null; page_size?: number } = {}): Promise<ObservationPage> {
+export function listObservations(
+  admissionId: string,
+  options: { cursor?: string | null; page_size?: number } = {},
+): Promise<ObservationPage> {
   // The server hands out the next page as a full URL; it is on our origin.
   const path = options.cursor ?? `/api/v1/admissions/${admissionId}/observations/`;
   return api.get<ObservationPage>(path, { query: options.cursor ? {} : { page_size: options.page_size } });
@@ -114,7 +117,11 @@ export function listObservations(admissionId: string, options: { cursor?: string
  * Record one set. `idempotencyKey` is kept by the caller across retries of the same
  * submission, so a retry after a lost response cannot store the set twice.
  */
-export function recordObservation(admissionId: string, body: ObservationInput, idempotencyKey: string): Promise<Observation> {
+export function recordObservation(
+  admissionId: string,
+  body: ObservationInput,
+  idempotencyKey: string,
+): Promise<Observation> {
   return request<Observation>(`/api/v1/admissions/${admissionId}/observations/`, {
     method: "POST",
     body,
@@ -123,7 +130,11 @@ export function recordObservation(admissionId: string, body: ObservationInput, i
 }
 
 /** Score values without storing them: the server is the one scoring implementation. */
-export function previewObservation(admissionId: string, body: ObservationInput, signal?: AbortSignal): Promise<Preview> {
+export function previewObservation(
+  admissionId: string,
+  body: ObservationInput,
+  signal?: AbortSignal,
+): Promise<Preview> {
   return api.post<Preview>(`/api/v1/admissions/${admissionId}/observations/preview/`, body, { signal });
 }
 

@@ -49,6 +49,9 @@ export function updatePatient(id: string, body: PatientPatch): Promise<Patient> 
   return api.patch<Patient>(`/api/v1/patients/${id}/`, body);
 }
 
-export function getTimeline(patientId: string, query: { page?: number; page_size?: number } = {}): Promise<TimelinePage> {
+export function getTimeline(
+  patientId: string,
+  query: { page?: number; page_size?: number } = {},
+): Promise<TimelinePage> {
   return api.get<TimelinePage>(`/api/v1/patients/${patientId}/timeline/`, { query: { ...query } });
 }

@@ -21,7 +21,13 @@ export type AssignmentCreated = components["schemas"]["AssignmentCreated"];
 
 export const PROGRAM_STATUSES: readonly ProgramStatus[] = ["draft", "published", "archived"];
 export const SIDES: readonly Side[] = ["both", "left", "right", "alternating"];
-export const PROGRESSION_FIELDS: readonly ProgressionField[] = ["reps", "sets", "hold_seconds", "duration_seconds", "load_kg"];
+export const PROGRESSION_FIELDS: readonly ProgressionField[] = [
+  "reps",
+  "sets",
+  "hold_seconds",
+  "duration_seconds",
+  "load_kg",
+];
 
 /** A program with the version it was read at, to send back as `If-Match`. */
 export interface VersionedProgram {
@@ -58,7 +64,9 @@ export async function replaceProgram(id: string, body: ProgramWrite, etag: strin
 
 /** A copy as a new draft (a template's copy stays a template). */
 export async function duplicateProgram(id: string, name?: string): Promise<VersionedProgram> {
-  return versioned(await request<Program>(`/api/v1/programs/${id}/duplicate/`, { method: "POST", body: name ? { name } : {} }));
+  return versioned(
+    await request<Program>(`/api/v1/programs/${id}/duplicate/`, { method: "POST", body: name ? { name } : {} }),
+  );
 }
 
 /** New from template: a new draft program with the template's sessions and items. */

@@ -47,7 +47,10 @@ class FakeSocket {
   }
 }
 
-function start(subscriptions = ref<Subscription[]>([{ ward: "w1" }]), backoff = { baseMs: 1000, maxMs: 8000, random: () => 1 }) {
+function start(
+  subscriptions = ref<Subscription[]>([{ ward: "w1" }]),
+  backoff = { baseMs: 1000, maxMs: 8000, random: () => 1 },
+) {
   const events: BoardEvent[] = [];
   const syncs: SyncReason[] = [];
   const scope = effectScope();

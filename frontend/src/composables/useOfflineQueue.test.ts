@@ -14,14 +14,23 @@ let online = true;
 let scope: EffectScope;
 
 function networkError(): ApiError {
-  return new ApiError({ type: "urn:careboard:problem:network", title: "Network error", status: 0, detail: "offline", errors: {} });
+  return new ApiError({
+    type: "urn:careboard:problem:network",
+    title: "Network error",
+    status: 0,
+    detail: "offline",
+    errors: {},
+  });
 }
 
 function problem(status: number, detail = "refused"): ApiError {
   return new ApiError({ type: `urn:careboard:problem:http-${status}`, title: "x", status, detail, errors: {} });
 }
 
-function makeQueue(send: (body: Body, key: string) => Promise<unknown>, extra: Partial<Parameters<typeof useOfflineQueue>[0]> = {}) {
+function makeQueue(
+  send: (body: Body, key: string) => Promise<unknown>,
+  extra: Partial<Parameters<typeof useOfflineQueue>[0]> = {},
+) {
   let queue!: OfflineQueue<Body>;
   scope.run(() => {
     queue = useOfflineQueue<Body>({
@@ -100,7 +109,11 @@ describe("useOfflineQueue", () => {
 
   it("retries a failed send with the same Idempotency-Key", async () => {
     vi.useFakeTimers();
-    const send = vi.fn().mockRejectedValueOnce(networkError()).mockRejectedValueOnce(problem(503)).mockResolvedValue({});
+    const send = vi
+      .fn()
+      .mockRejectedValueOnce(networkError())
+      .mockRejectedValueOnce(problem(503))
+      .mockResolvedValue({});
     const queue = makeQueue(send);
     const result = await queue.submit({ session_id: "s1" });
     expect(result.outcome).toBe("queued");
@@ -170,7 +183,10 @@ describe("useOfflineQueue", () => {
   });
 
   it("sends only the entries of its own scope", async () => {
-    localStorage.setItem(KEY, JSON.stringify([{ key: "other", scope: "cbp_zzzzzz", body: { session_id: "x" }, queuedAt: "", attempts: 0 }]));
+    localStorage.setItem(
+      KEY,
+      JSON.stringify([{ key: "other", scope: "cbp_zzzzzz", body: { session_id: "x" }, queuedAt: "", attempts: 0 }]),
+    );
     const send = vi.fn().mockResolvedValue({});
     const queue = makeQueue(send);
     await queue.flush();

@@ -48,7 +48,11 @@ describe("page titles", () => {
   });
 
   it("follows the route and the language", async () => {
-    const { router, i18n: testI18n, stop } = setup([
+    const {
+      router,
+      i18n: testI18n,
+      stop,
+    } = setup([
       { path: "/", component: Blank, meta: { titleKey: "board.title" } },
       { path: "/patients", component: Blank, meta: { titleKey: "patients" } },
       { path: "/untitled", component: Blank },

@@ -77,7 +77,9 @@ describe("isCritical", () => {
   it("follows the server's critical rule", () => {
     expect(isCritical(makeRow({ band: "low", total: 1 }))).toBe(false);
     expect(isCritical(makeRow({ band: "medium", total: 5 }))).toBe(true);
-    expect(isCritical(makeRow({ latest: makeLatest({ news2_band: "low-medium", news2_total: 3, news2_single_3: true }) }))).toBe(true);
+    expect(
+      isCritical(makeRow({ latest: makeLatest({ news2_band: "low-medium", news2_total: 3, news2_single_3: true }) })),
+    ).toBe(true);
     expect(isCritical(makeRow({ latest: makeLatest({ dengue_class: "with_warning_signs" }) }))).toBe(true);
     expect(isCritical(makeRow({ latest: makeLatest({ dengue_class: "without_warning_signs" }) }))).toBe(false);
     expect(isCritical(makeRow({ protocol: "dengue", phase: "critical" }))).toBe(true);
@@ -115,7 +117,10 @@ describe("useBoardStore", () => {
   beforeEach(() => setActivePinia(createPinia()));
   afterEach(() => vi.restoreAllMocks());
 
-  function board(rows = [makeRow({ admission_id: "a", band: "low", total: 1 })], at = "2025-01-10T10:00:00+00:00"): Board {
+  function board(
+    rows = [makeRow({ admission_id: "a", band: "low", total: 1 })],
+    at = "2025-01-10T10:00:00+00:00",
+  ): Board {
     return { generated_at: at, rows, summary: summarize(rows) };
   }
 
@@ -145,7 +150,9 @@ describe("useBoardStore", () => {
     vi.spyOn(boardApi, "fetchWardBoard").mockReturnValue(new Promise((r) => (resolve = r)));
     const store = useBoardStore();
     const loading = store.load(ward);
-    store.applyEvent(makeEvent(makeRow({ admission_id: "new", band: "medium", total: 5 }), { at: "2025-01-10T10:00:05+00:00" }));
+    store.applyEvent(
+      makeEvent(makeRow({ admission_id: "new", band: "medium", total: 5 }), { at: "2025-01-10T10:00:05+00:00" }),
+    );
     // Built before the board was read: the board already has it.
     store.applyEvent(makeEvent(null, { admission: "a", at: "2025-01-10T09:59:59+00:00" }));
     resolve(board());

@@ -149,7 +149,9 @@ export const useBoardStore = defineStore("board", () => {
     loading.value = true;
     try {
       const board: Board =
-        target.kind === "ward" ? await fetchWardBoard(target.wardId, mine.signal) : await fetchCriticalList(mine.signal);
+        target.kind === "ward"
+          ? await fetchWardBoard(target.wardId, mine.signal)
+          : await fetchCriticalList(mine.signal);
       if (controller !== mine) return;
       const at = Date.parse(board.generated_at);
       clockOffsetMs.value = at - Date.now();

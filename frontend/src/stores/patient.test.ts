@@ -16,7 +16,14 @@ const SERIES = {
   ],
 };
 const FLUIDS = { last_24h: { in_ml: 1000, out_ml: 400, balance_ml: 600, has_data: true }, shifts: [] };
-const TIMELINE = { count: 1, next: null, previous: null, results: [{ at: "2026-11-20T03:00:00Z", kind: "admission.admitted", by: null, summary: "Admitted.", changes: [], ref: {} }] };
+const TIMELINE = {
+  count: 1,
+  next: null,
+  previous: null,
+  results: [
+    { at: "2026-11-20T03:00:00Z", kind: "admission.admitted", by: null, summary: "Admitted.", changes: [], ref: {} },
+  ],
+};
 
 function routes(overrides: Partial<Record<string, unknown>> = {}) {
   return mockFetch([
@@ -24,8 +31,16 @@ function routes(overrides: Partial<Record<string, unknown>> = {}) {
     ["GET", /^\/api\/v1\/patients\/p1\/timeline\//, json(TIMELINE)],
     ["GET", /^\/api\/v1\/organizations\/o1\/$/, json({ id: "o1", name: "Demo", time_zone: "Asia/Bangkok" })],
     ["GET", /^\/api\/v1\/admissions\/a1\/$/, json(overrides.admission ?? ADMISSION)],
-    ["GET", /^\/api\/v1\/admissions\/\?/, json({ count: 1, next: null, previous: null, results: [overrides.admission ?? ADMISSION] })],
-    ["GET", /^\/api\/v1\/admissions\/a1\/observations\//, json({ next: null, previous: null, results: overrides.observations ?? [observation()], fluid_balance: FLUIDS })],
+    [
+      "GET",
+      /^\/api\/v1\/admissions\/\?/,
+      json({ count: 1, next: null, previous: null, results: [overrides.admission ?? ADMISSION] }),
+    ],
+    [
+      "GET",
+      /^\/api\/v1\/admissions\/a1\/observations\//,
+      json({ next: null, previous: null, results: overrides.observations ?? [observation()], fluid_balance: FLUIDS }),
+    ],
     ["GET", /^\/api\/v1\/admissions\/a1\/series\//, json(SERIES)],
   ]);
 }
@@ -67,7 +82,13 @@ describe("patient store", () => {
   });
 
   it("reports a patient it may not see", async () => {
-    mockFetch([["GET", /^\/api\/v1\/patients\/nope\/$/, json({ type: "about:blank", title: "Not Found", status: 404, detail: "Not found.", errors: {} }, 404)]]);
+    mockFetch([
+      [
+        "GET",
+        /^\/api\/v1\/patients\/nope\/$/,
+        json({ type: "about:blank", title: "Not Found", status: 404, detail: "Not found.", errors: {} }, 404),
+      ],
+    ]);
     const store = usePatientStore();
     await store.load("nope");
     expect(store.patient).toBeNull();
@@ -83,7 +104,11 @@ describe("patient store", () => {
       ["GET", /^\/api\/v1\/patients\/p1\/timeline\//, json(TIMELINE)],
       ["GET", /^\/api\/v1\/organizations\/o1\/$/, json({ id: "o1", name: "Demo", time_zone: "UTC" })],
       ["GET", /^\/api\/v1\/admissions\/a1\/$/, json(ADMISSION)],
-      ["GET", /^\/api\/v1\/admissions\/a1\/observations\//, json({ next: null, previous: null, results: [], fluid_balance: FLUIDS })],
+      [
+        "GET",
+        /^\/api\/v1\/admissions\/a1\/observations\//,
+        json({ next: null, previous: null, results: [], fluid_balance: FLUIDS }),
+      ],
       ["GET", /^\/api\/v1\/admissions\/a1\/series\//, json(SERIES)],
     ]);
     const store = usePatientStore();
@@ -128,7 +153,12 @@ describe("patient store", () => {
     await store.observationRecorded(observation({ id: "new" }));
     const after = calls.slice(before).map((c) => c.path.split("?")[0]);
     expect(after).toEqual(
-      expect.arrayContaining(["/api/v1/admissions/a1/", "/api/v1/admissions/a1/observations/", "/api/v1/admissions/a1/series/", "/api/v1/patients/p1/timeline/"]),
+      expect.arrayContaining([
+        "/api/v1/admissions/a1/",
+        "/api/v1/admissions/a1/observations/",
+        "/api/v1/admissions/a1/series/",
+        "/api/v1/patients/p1/timeline/",
+      ]),
     );
   });
 
@@ -161,6 +191,9 @@ describe("rangeWindow", () => {
 
   it("ends at the discharge of a closed admission", () => {
     const closed = { ...admission, discharged_at: "2026-11-21T12:00:00Z" };
-    expect(rangeWindow("24h", closed, now)).toEqual({ from: "2026-11-20T12:00:00.000Z", to: "2026-11-21T12:00:00.000Z" });
+    expect(rangeWindow("24h", closed, now)).toEqual({
+      from: "2026-11-20T12:00:00.000Z",
+      to: "2026-11-21T12:00:00.000Z",
+    });
   });
 });

@@ -7,7 +7,14 @@
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
 
-import { getAdmission, getSeries, listAdmissions, type Admission, type AdmissionSeries, type SeriesFieldName } from "@/api/admissions";
+import {
+  getAdmission,
+  getSeries,
+  listAdmissions,
+  type Admission,
+  type AdmissionSeries,
+  type SeriesFieldName,
+} from "@/api/admissions";
 import { listObservations, type FluidBalance, type Observation } from "@/api/observations";
 import { getOrganization } from "@/api/organizations";
 import { getPatient, getTimeline, type Patient, type TimelineEntry } from "@/api/patients";
@@ -42,7 +49,11 @@ const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const timeZones = new Map<string, string>();
 
 /** [from, to] of a chart range, ending at the discharge for a closed admission. */
-export function rangeWindow(range: ChartRange, admission: Pick<Admission, "admitted_at" | "discharged_at">, now = new Date()): { from: string; to: string } {
+export function rangeWindow(
+  range: ChartRange,
+  admission: Pick<Admission, "admitted_at" | "discharged_at">,
+  now = new Date(),
+): { from: string; to: string } {
   const end = admission.discharged_at ? new Date(admission.discharged_at) : now;
   const admitted = new Date(admission.admitted_at ?? end);
   const start = range === "admission" ? admitted : new Date(end.getTime() - RANGE_HOURS[range] * HOUR);
@@ -132,7 +143,10 @@ export const usePatientStore = defineStore("patient", () => {
   async function loadObservations(more = false): Promise<void> {
     const current = admission.value;
     if (!current) return;
-    const page = await listObservations(current.id, { cursor: more ? observationsNext.value : null, page_size: OBSERVATION_PAGE });
+    const page = await listObservations(current.id, {
+      cursor: more ? observationsNext.value : null,
+      page_size: OBSERVATION_PAGE,
+    });
     if (admission.value?.id !== current.id) return;
     observations.value = more ? [...observations.value, ...page.results] : page.results;
     observationsNext.value = page.next;
@@ -158,7 +172,11 @@ export const usePatientStore = defineStore("patient", () => {
     seriesRequest = controller;
     seriesLoading.value = true;
     try {
-      const result = await getSeries(current.id, { fields: SERIES_FIELDS, ...rangeWindow(range.value, current), max_points: 300 }, controller.signal);
+      const result = await getSeries(
+        current.id,
+        { fields: SERIES_FIELDS, ...rangeWindow(range.value, current), max_points: 300 },
+        controller.signal,
+      );
       if (admission.value?.id === current.id) series.value = result;
     } catch (e) {
       if ((e as Error).name !== "AbortError") throw e;

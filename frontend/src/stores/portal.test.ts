@@ -23,8 +23,26 @@ function today(): PortalToday {
           {
             id: "i1",
             position: 1,
-            exercise: { id: "e1", name: "Squat", instructions: [], provider: "", video_url: "", embed_url: "", thumbnail_url: "" },
-            dosage: { sets: 3, reps: 10, hold_seconds: null, duration_seconds: null, rest_seconds: null, load_kg: null, side: "both", tempo: "", notes: "" },
+            exercise: {
+              id: "e1",
+              name: "Squat",
+              instructions: [],
+              provider: "",
+              video_url: "",
+              embed_url: "",
+              thumbnail_url: "",
+            },
+            dosage: {
+              sets: 3,
+              reps: 10,
+              hold_seconds: null,
+              duration_seconds: null,
+              rest_seconds: null,
+              load_kg: null,
+              side: "both",
+              tempo: "",
+              notes: "",
+            },
             progression: null,
             done: 0,
           },
@@ -92,7 +110,13 @@ describe("portal store", () => {
   it("shows the expired page on 401", async () => {
     sessionStorage.setItem(TOKEN_KEY, TOKEN);
     fetchMock.mockResolvedValueOnce(
-      json(401, { type: "urn:careboard:problem:not-authenticated", title: "Unauthorized", status: 401, detail: "This link has expired.", errors: {} }),
+      json(401, {
+        type: "urn:careboard:problem:not-authenticated",
+        title: "Unauthorized",
+        status: 401,
+        detail: "This link has expired.",
+        errors: {},
+      }),
     );
     const store = usePortalStore();
     await store.load();
@@ -110,7 +134,13 @@ describe("portal store", () => {
     expect(await store.logSession("s1", { pain: 3, difficulty: null, comment: " ok " })).toBe("queued");
     expect(store.sessionDone("s1")).toBe(1);
     const [entry] = JSON.parse(localStorage.getItem(QUEUE_KEY)!);
-    expect(entry.body).toEqual({ session_id: "s1", performed_on: "2026-11-22", completed: true, pain: 3, comment: "ok" });
+    expect(entry.body).toEqual({
+      session_id: "s1",
+      performed_on: "2026-11-22",
+      completed: true,
+      pain: 3,
+      comment: "ok",
+    });
     expect(entry.scope).toBe(TOKEN.slice(0, 10));
     expect(JSON.stringify(entry)).not.toContain(TOKEN);
     expect(fetchMock).toHaveBeenCalledTimes(1);

@@ -10,7 +10,14 @@ import { defineStore } from "pinia";
 import { computed, ref } from "vue";
 
 import { ApiError } from "@/api/http";
-import { getToday, PORTAL_TOKEN_PREFIX, postLog, type ActivityLog, type LogCreate, type PortalToday } from "@/api/portal";
+import {
+  getToday,
+  PORTAL_TOKEN_PREFIX,
+  postLog,
+  type ActivityLog,
+  type LogCreate,
+  type PortalToday,
+} from "@/api/portal";
 import { useOfflineQueue, type SubmitOutcome } from "@/composables/useOfflineQueue";
 
 export const TOKEN_KEY = "careboard.portal.token";
@@ -59,7 +66,8 @@ export const usePortalStore = defineStore("portal", () => {
     scope: () => (token.value ? scopeOf(token.value) : null),
     send: (body, key) => postLog(token.value ?? "", body, key),
     onSent: (entry) => countDone(entry.body),
-    onRejected: (entry, error) => rejected.value.push({ key: entry.key, message: error.problem.detail || error.message }),
+    onRejected: (entry, error) =>
+      rejected.value.push({ key: entry.key, message: error.problem.detail || error.message }),
     onUnauthorized: (error) => expire(error),
   });
 
@@ -110,7 +118,10 @@ export const usePortalStore = defineStore("portal", () => {
 
   function keptCopy(): PortalToday | null {
     try {
-      const kept = JSON.parse(sessionStorage.getItem(TODAY_KEY) ?? "null") as { scope: string; today: PortalToday } | null;
+      const kept = JSON.parse(sessionStorage.getItem(TODAY_KEY) ?? "null") as {
+        scope: string;
+        today: PortalToday;
+      } | null;
       return kept && token.value && kept.scope === scopeOf(token.value) ? kept.today : null;
     } catch {
       return null;

@@ -51,7 +51,14 @@ function program(version: number, overrides: Partial<Program> = {}): Program {
     created_at: "2026-11-01T00:00:00Z",
     updated_at: "2026-11-01T00:00:00Z",
     sessions: [
-      { id: "s1", position: 1, name: "Morning", times_per_day: 1, days_of_week: [0, 2], items: [item("i1", "e1", 10), item("i2", "e2", 12)] },
+      {
+        id: "s1",
+        position: 1,
+        name: "Morning",
+        times_per_day: 1,
+        days_of_week: [0, 2],
+        items: [item("i1", "e1", 10), item("i2", "e2", 12)],
+      },
       { id: "s2", position: 2, name: "Evening", times_per_day: 1, days_of_week: [], items: [item("i3", "e3", 8)] },
     ],
     ...overrides,
@@ -59,7 +66,9 @@ function program(version: number, overrides: Partial<Program> = {}): Program {
 }
 
 function respond(status: number, body: unknown, etag?: string): Response {
-  const headers: Record<string, string> = { "Content-Type": status >= 400 ? "application/problem+json" : "application/json" };
+  const headers: Record<string, string> = {
+    "Content-Type": status >= 400 ? "application/problem+json" : "application/json",
+  };
   if (etag) headers.ETag = etag;
   return new Response(JSON.stringify(body), { status, headers });
 }
@@ -156,7 +165,16 @@ describe("program store: save", () => {
     const created = program(1, {
       id: "p9",
       name: "New",
-      sessions: [{ id: "s9", position: 1, name: "Daily", times_per_day: 1, days_of_week: [], items: [{ ...item("i9", "e9", 10), sets: 2, rest_seconds: null }] }],
+      sessions: [
+        {
+          id: "s9",
+          position: 1,
+          name: "Daily",
+          times_per_day: 1,
+          days_of_week: [],
+          items: [{ ...item("i9", "e9", 10), sets: 2, rest_seconds: null }],
+        },
+      ],
     });
     fetchMock.mockResolvedValueOnce(respond(201, created, '"1"'));
 
@@ -243,7 +261,13 @@ describe("toWriteRequest", () => {
     store.startNew(" Daily ");
     const draft = store.draft!;
     draft.name = "  Back  ";
-    store.addItem(draft.sessions[0]!.key, { id: "e1", name: "Cat", display: null, video_provider: "", embed_url: "" } as never);
+    store.addItem(draft.sessions[0]!.key, {
+      id: "e1",
+      name: "Cat",
+      display: null,
+      video_provider: "",
+      embed_url: "",
+    } as never);
     const row = draft.sessions[0]!.items[0]!;
     (row as unknown as Record<string, unknown>).reps = "";
     row.progression_step = 1;
@@ -252,7 +276,12 @@ describe("toWriteRequest", () => {
     expect(body.name).toBe("Back");
     expect(body.sessions![0]!.name).toBe("Daily");
     expect(body.sessions![0]!.days_of_week).toEqual([0, 4]);
-    expect(body.sessions![0]!.items![0]).toMatchObject({ exercise: "e1", reps: null, progression_field: "", progression_step: null });
+    expect(body.sessions![0]!.items![0]).toMatchObject({
+      exercise: "e1",
+      reps: null,
+      progression_field: "",
+      progression_step: null,
+    });
     expect(body.sessions![0]!.items![0]).not.toHaveProperty("id");
   });
 });

@@ -81,7 +81,9 @@ describe("BoardRowItem", () => {
 
   it("speaks German", () => {
     setLanguage("de");
-    const wrapper = render(makeRow({ latest: makeLatest({ news2_total: 8, news2_band: "high" }), trend: "down", previous_news2_total: 9 }));
+    const wrapper = render(
+      makeRow({ latest: makeLatest({ news2_total: 8, news2_band: "high" }), trend: "down", previous_news2_total: 9 }),
+    );
     expect(wrapper.get(".band").text()).toBe("8 Hoch");
     expect(wrapper.get(".trend").text()).toContain("Fallend von 9");
   });

@@ -32,7 +32,9 @@ export function makeLatest(overrides: Partial<LatestObservation> = {}): LatestOb
   };
 }
 
-export function makeRow(overrides: Partial<BoardRow> & { band?: LatestObservation["news2_band"]; total?: number } = {}): BoardRow {
+export function makeRow(
+  overrides: Partial<BoardRow> & { band?: LatestObservation["news2_band"]; total?: number } = {},
+): BoardRow {
   const { band, total, ...rest } = overrides;
   const id = rest.admission_id ?? `adm-${++serial}`;
   return {

@@ -41,5 +41,7 @@ export function formatClock(iso: string, nowMs: number, locale: string, timeZone
 
 /** Date and time in full, for a tooltip and the `<time>` element's title. */
 export function formatDateTime(iso: string, locale: string, timeZone?: string): string {
-  return new Intl.DateTimeFormat(intlLocale(locale), { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+  return new Intl.DateTimeFormat(intlLocale(locale), { dateStyle: "medium", timeStyle: "short", timeZone }).format(
+    new Date(iso),
+  );
 }

@@ -20,12 +20,16 @@ export function useVocabulary() {
     if (!value) return "";
     const [y, m, d] = value.slice(0, 10).split("-").map(Number);
     if (!y || !m || !d) return value;
-    return new Intl.DateTimeFormat(intlLocale(locale.value), { dateStyle: style, timeZone: "UTC" }).format(Date.UTC(y, m - 1, d));
+    return new Intl.DateTimeFormat(intlLocale(locale.value), { dateStyle: style, timeZone: "UTC" }).format(
+      Date.UTC(y, m - 1, d),
+    );
   }
 
   function dateTime(value: string | null | undefined): string {
     if (!value) return "";
-    return new Intl.DateTimeFormat(intlLocale(locale.value), { dateStyle: "medium", timeStyle: "short" }).format(new Date(value));
+    return new Intl.DateTimeFormat(intlLocale(locale.value), { dateStyle: "medium", timeStyle: "short" }).format(
+      new Date(value),
+    );
   }
 
   function number(value: number | null | undefined, digits = 1): string {
@@ -52,7 +56,8 @@ export function useVocabulary() {
   }
 
   function duration(seconds: number): string {
-    if (seconds >= 60 && seconds % 60 === 0) return t("builder.dosage.minutes", { n: number(seconds / 60) }, seconds / 60);
+    if (seconds >= 60 && seconds % 60 === 0)
+      return t("builder.dosage.minutes", { n: number(seconds / 60) }, seconds / 60);
     return t("builder.dosage.seconds", { n: number(seconds) });
   }
 

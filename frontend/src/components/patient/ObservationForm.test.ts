@@ -151,7 +151,11 @@ describe("ObservationForm", () => {
     let attempt = 0;
     const calls = mockFetch([
       ["POST", PREVIEW_PATH, json(PREVIEW)],
-      ["POST", OBSERVATIONS, () => (++attempt === 1 ? problem(400, { spo2: ["Too high."] }) : json(observation(), 201))],
+      [
+        "POST",
+        OBSERVATIONS,
+        () => (++attempt === 1 ? problem(400, { spo2: ["Too high."] }) : json(observation(), 201)),
+      ],
     ]);
     const wrapper = mountForm();
 

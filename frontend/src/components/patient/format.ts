@@ -24,10 +24,16 @@ export function formatTime(iso: string | null | undefined, locale: string, timeZ
 /** A calendar date (`YYYY-MM-DD`, e.g. a birth date): no time-zone shift. */
 export function formatDate(isoDate: string | null | undefined, locale: string): string {
   if (!isoDate) return "";
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(`${isoDate.slice(0, 10)}T00:00:00Z`));
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(
+    new Date(`${isoDate.slice(0, 10)}T00:00:00Z`),
+  );
 }
 
-export function formatNumber(value: number | null | undefined, locale: string, options: Intl.NumberFormatOptions = {}): string {
+export function formatNumber(
+  value: number | null | undefined,
+  locale: string,
+  options: Intl.NumberFormatOptions = {},
+): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "";
   return new Intl.NumberFormat(locale, { maximumFractionDigits: 1, ...options }).format(value);
 }
@@ -86,7 +92,8 @@ export function timeTicks(from: number, to: number, timeZone: string, wanted = 6
   // Round in the zone's wall time, so a 6-hour step lands on 00/06/12/18 local.
   const offset = zoneOffsetMinutes(new Date(from), timeZone) * 60_000;
   const ticks: number[] = [];
-  for (let local = Math.ceil((from + offset) / step) * step; local - offset <= to; local += step) ticks.push(local - offset);
+  for (let local = Math.ceil((from + offset) / step) * step; local - offset <= to; local += step)
+    ticks.push(local - offset);
   return ticks;
 }
 
@@ -119,7 +126,8 @@ export function useFormat() {
     dateTime: (iso: string | null | undefined) => formatDateTime(iso, tag.value, store.timeZone),
     time: (iso: string | null | undefined) => formatTime(iso, tag.value, store.timeZone),
     date: (isoDate: string | null | undefined) => formatDate(isoDate, tag.value),
-    number: (value: number | null | undefined, options?: Intl.NumberFormatOptions) => formatNumber(value, tag.value, options),
+    number: (value: number | null | undefined, options?: Intl.NumberFormatOptions) =>
+      formatNumber(value, tag.value, options),
     relative: (iso: string | null | undefined) => formatRelative(iso, tag.value),
     age: (birthDate: string) => ageInYears(birthDate, todayIn(store.timeZone)),
   };

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 
 import { formatDateTime, intlLocale, isoToZonedInput, zonedToIso } from "@/components/patient/format";
-import { amendmentBody, draftFromObservation, draftToBody, emptyDraft, hasValues, parseNumber } from "@/components/patient/observationDraft";
+import {
+  amendmentBody,
+  draftFromObservation,
+  draftToBody,
+  emptyDraft,
+  hasValues,
+  parseNumber,
+} from "@/components/patient/observationDraft";
 import { observation } from "@/components/patient/testing";
 
 describe("observation draft", () => {
@@ -17,7 +24,13 @@ describe("observation draft", () => {
   });
 
   it("sends only what was filled in", () => {
-    const draft = { ...emptyDraft(), respiratory_rate: "22", on_oxygen: "air" as const, consciousness: "A" as const, notes: "  " };
+    const draft = {
+      ...emptyDraft(),
+      respiratory_rate: "22",
+      on_oxygen: "air" as const,
+      consciousness: "A" as const,
+      notes: "  ",
+    };
     expect(draftToBody(draft, "UTC")).toEqual({ respiratory_rate: 22, on_oxygen: false, consciousness: "A" });
     expect(hasValues(draftToBody(emptyDraft(), "UTC"))).toBe(false);
     expect(hasValues({ recorded_at: "2026-11-22T10:00:00Z" })).toBe(false);
@@ -32,7 +45,12 @@ describe("observation draft", () => {
   it("amends only the changed fields, a cleared one as null", () => {
     const before = draftFromObservation(observation(), "UTC");
     const after = { ...before, heart_rate: "101", temperature: "", on_oxygen: "oxygen" as const, oxygen_flow: "2" };
-    expect(amendmentBody(before, after, "UTC")).toEqual({ heart_rate: 101, temperature: null, on_oxygen: true, oxygen_flow: 2 });
+    expect(amendmentBody(before, after, "UTC")).toEqual({
+      heart_rate: 101,
+      temperature: null,
+      on_oxygen: true,
+      oxygen_flow: 2,
+    });
     expect(amendmentBody(before, before, "UTC")).toEqual({});
   });
 });

@@ -3,7 +3,13 @@
  * API's body. Nothing is validated here: a value that is not a number is sent as typed and
  * the server, the one validation and scoring implementation, names the field.
  */
-import type { Consciousness, Observation, ObservationAmendment, ObservationInput, WarningSign } from "@/api/observations";
+import type {
+  Consciousness,
+  Observation,
+  ObservationAmendment,
+  ObservationInput,
+  WarningSign,
+} from "@/api/observations";
 import { isoToZonedInput, zonedToIso } from "@/components/patient/format";
 
 export type NumericName =
@@ -35,7 +41,11 @@ export interface NumericField {
   inputmode: "numeric" | "decimal";
 }
 
-const f = (name: NumericName, unit: string, inputmode: NumericField["inputmode"] = "numeric"): NumericField => ({ name, unit, inputmode });
+const f = (name: NumericName, unit: string, inputmode: NumericField["inputmode"] = "numeric"): NumericField => ({
+  name,
+  unit,
+  inputmode,
+});
 
 /** In the NEWS2 chart's order (oxygen and consciousness are choices, placed by the form). */
 export const VITALS: readonly NumericField[] = [
@@ -48,14 +58,42 @@ export const VITALS: readonly NumericField[] = [
 ];
 export const OXYGEN_FLOW: NumericField = f("oxygen_flow", "lPerMin", "decimal");
 export const PAIN: NumericField = f("pain_score", "outOf10");
-export const FLUIDS_IN: readonly NumericField[] = [f("fluid_in_oral", "ml"), f("fluid_in_iv", "ml"), f("fluid_in_other", "ml")];
-export const FLUIDS_OUT: readonly NumericField[] = [f("fluid_out_urine", "ml"), f("fluid_out_vomit", "ml"), f("fluid_out_drain", "ml"), f("fluid_out_other", "ml")];
-export const LABS: readonly NumericField[] = [f("weight", "kg", "decimal"), f("hematocrit", "percent", "decimal"), f("platelets", "perNanoLitre", "decimal"), f("wbc", "perNanoLitre", "decimal")];
+export const FLUIDS_IN: readonly NumericField[] = [
+  f("fluid_in_oral", "ml"),
+  f("fluid_in_iv", "ml"),
+  f("fluid_in_other", "ml"),
+];
+export const FLUIDS_OUT: readonly NumericField[] = [
+  f("fluid_out_urine", "ml"),
+  f("fluid_out_vomit", "ml"),
+  f("fluid_out_drain", "ml"),
+  f("fluid_out_other", "ml"),
+];
+export const LABS: readonly NumericField[] = [
+  f("weight", "kg", "decimal"),
+  f("hematocrit", "percent", "decimal"),
+  f("platelets", "perNanoLitre", "decimal"),
+  f("wbc", "perNanoLitre", "decimal"),
+];
 
-export const NUMERIC_NAMES: readonly NumericName[] = [...VITALS, OXYGEN_FLOW, PAIN, ...FLUIDS_IN, ...FLUIDS_OUT, ...LABS].map((field) => field.name);
+export const NUMERIC_NAMES: readonly NumericName[] = [
+  ...VITALS,
+  OXYGEN_FLOW,
+  PAIN,
+  ...FLUIDS_IN,
+  ...FLUIDS_OUT,
+  ...LABS,
+].map((field) => field.name);
 
 /** Every field the API may name in its errors (warning signs by index: `warning_signs[0]`). */
-export const OBSERVATION_FIELDS: readonly string[] = [...NUMERIC_NAMES, "on_oxygen", "consciousness", "warning_signs", "notes", "recorded_at"];
+export const OBSERVATION_FIELDS: readonly string[] = [
+  ...NUMERIC_NAMES,
+  "on_oxygen",
+  "consciousness",
+  "warning_signs",
+  "notes",
+  "recorded_at",
+];
 
 export type ObservationDraft = Record<NumericName, string> & {
   on_oxygen: "" | "air" | "oxygen";
@@ -113,15 +151,23 @@ export function draftFromObservation(observation: Observation, timeZone: string)
 }
 
 /** The fields an amendment changes (a cleared value is sent as null). */
-export function amendmentBody(before: ObservationDraft, after: ObservationDraft, timeZone: string): ObservationAmendment {
+export function amendmentBody(
+  before: ObservationDraft,
+  after: ObservationDraft,
+  timeZone: string,
+): ObservationAmendment {
   const body: Record<string, unknown> = {};
   for (const name of NUMERIC_NAMES) {
-    if (before[name].trim() !== after[name].trim()) body[name] = after[name].trim() === "" ? null : parseNumber(after[name]);
+    if (before[name].trim() !== after[name].trim())
+      body[name] = after[name].trim() === "" ? null : parseNumber(after[name]);
   }
-  if (before.on_oxygen !== after.on_oxygen) body.on_oxygen = after.on_oxygen === "" ? null : after.on_oxygen === "oxygen";
+  if (before.on_oxygen !== after.on_oxygen)
+    body.on_oxygen = after.on_oxygen === "" ? null : after.on_oxygen === "oxygen";
   if (before.consciousness !== after.consciousness) body.consciousness = after.consciousness;
-  if ([...before.warning_signs].sort().join() !== [...after.warning_signs].sort().join()) body.warning_signs = [...after.warning_signs];
+  if ([...before.warning_signs].sort().join() !== [...after.warning_signs].sort().join())
+    body.warning_signs = [...after.warning_signs];
   if (before.notes !== after.notes) body.notes = after.notes;
-  if (before.recorded_at !== after.recorded_at && after.recorded_at) body.recorded_at = zonedToIso(after.recorded_at, timeZone);
+  if (before.recorded_at !== after.recorded_at && after.recorded_at)
+    body.recorded_at = zonedToIso(after.recorded_at, timeZone);
   return body as ObservationAmendment;
 }

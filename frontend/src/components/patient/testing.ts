@@ -27,7 +27,8 @@ export function mockFetch(routes: [method: string, path: RegExp, reply: Reply][]
     };
     calls.push(call);
     const route = routes.find(([method, path]) => method === call.method && path.test(call.path));
-    if (!route) return json({ type: "about:blank", title: "Not Found", status: 404, detail: "Not found.", errors: {} }, 404);
+    if (!route)
+      return json({ type: "about:blank", title: "Not Found", status: 404, detail: "Not found.", errors: {} }, 404);
     const reply = typeof route[2] === "function" ? await route[2](call) : route[2];
     if (reply instanceof Error) throw reply;
     return reply.clone();
@@ -39,7 +40,11 @@ export function json(data: unknown, status = 200): Response {
   return new Response(JSON.stringify(data), { status, headers: { "Content-Type": "application/json" } });
 }
 
-export function problem(status: number, errors: Record<string, string[]> = {}, detail = "The request has invalid fields; see errors."): Response {
+export function problem(
+  status: number,
+  errors: Record<string, string[]> = {},
+  detail = "The request has invalid fields; see errors.",
+): Response {
   return json({ type: "urn:careboard:problem:validation-error", title: "Bad Request", status, detail, errors }, status);
 }
 
@@ -90,7 +95,15 @@ export const NEWS2_MEDIUM = {
   band: "medium" as const,
   single_parameter_3: false,
   complete: true,
-  components: { respiratory_rate: 2, spo2: 1, air_or_oxygen: 0, systolic_bp: 1, heart_rate: 1, consciousness: 0, temperature: 1 },
+  components: {
+    respiratory_rate: 2,
+    spo2: 1,
+    air_or_oxygen: 0,
+    systolic_bp: 1,
+    heart_rate: 1,
+    consciousness: 0,
+    temperature: 1,
+  },
   missing: [],
 };
 

@@ -33,7 +33,11 @@ const existing: ApiToken = {
 
 function mountPanel() {
   const i18n = createI18n({ legacy: false, locale: "en", messages: { en: { common, settings } } });
-  return mount(TokensPanel, { props: { timeZone: "Europe/Berlin" }, global: { plugins: [i18n] }, attachTo: document.body });
+  return mount(TokensPanel, {
+    props: { timeZone: "Europe/Berlin" },
+    global: { plugins: [i18n] },
+    attachTo: document.body,
+  });
 }
 
 beforeEach(() => {
@@ -75,12 +79,18 @@ describe("TokensPanel", () => {
     // The new row shows the prefix only.
     expect(wrapper.get('tr[data-token="CI"]').text()).not.toContain("secret");
 
-    await wrapper.findAll("button").find((b) => b.text() === "Copy")!.trigger("click");
+    await wrapper
+      .findAll("button")
+      .find((b) => b.text() === "Copy")!
+      .trigger("click");
     await flushPromises();
     expect(writeText).toHaveBeenCalledWith("cbt_zz99_secret");
     expect(wrapper.text()).toContain("Copied to the clipboard.");
 
-    await wrapper.findAll("button").find((b) => b.text() === "Done")!.trigger("click");
+    await wrapper
+      .findAll("button")
+      .find((b) => b.text() === "Done")!
+      .trigger("click");
     expect(wrapper.find('[data-testid="secret-value"]').exists()).toBe(false);
     expect(wrapper.text()).not.toContain("cbt_zz99_secret");
   });
@@ -115,7 +125,10 @@ describe("TokensPanel", () => {
     await flushPromises();
     const row = () => wrapper.get('tr[data-token="Lab import"]');
 
-    await row().findAll("button").find((b) => b.text() === "Revoke")!.trigger("click");
+    await row()
+      .findAll("button")
+      .find((b) => b.text() === "Revoke")!
+      .trigger("click");
     expect(revokeToken).not.toHaveBeenCalled();
     expect(row().text()).toContain("Revoke Lab import?");
     // Focus moves to the confirming button for keyboard users.

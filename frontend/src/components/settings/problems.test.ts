@@ -4,7 +4,13 @@ import { ApiError, type Problem } from "@/api/http";
 import { formErrors, problemMessage } from "@/components/settings/problems";
 
 function problem(errors: Record<string, string[]>, detail = "The request has invalid fields; see errors."): ApiError {
-  const body: Problem = { type: "urn:careboard:problem:validation-error", title: "Bad Request", status: 400, detail, errors };
+  const body: Problem = {
+    type: "urn:careboard:problem:validation-error",
+    title: "Bad Request",
+    status: 400,
+    detail,
+    errors,
+  };
   return new ApiError(body);
 }
 
