@@ -7,7 +7,8 @@ from celery import shared_task
 from careboard.core import idempotency
 
 
-@shared_task(
+# celery ships no type information: shared_task is Any to mypy, as is the task it makes.
+@shared_task(  # type: ignore[untyped-decorator]
     name="careboard.core.tasks.forget_expired_idempotency_keys", soft_time_limit=240, time_limit=300
 )
 def forget_expired_idempotency_keys() -> int:

@@ -12,7 +12,10 @@ logger = logging.getLogger("careboard.sweep")
 
 
 # Well inside the default 60 s interval; the sweep is one SELECT and a few UPDATEs.
-@shared_task(name="careboard.patients.tasks.sweep_overdue", soft_time_limit=50, time_limit=55)
+# celery ships no type information: shared_task is Any to mypy, as is the task it makes.
+@shared_task(  # type: ignore[untyped-decorator]
+    name="careboard.patients.tasks.sweep_overdue", soft_time_limit=50, time_limit=55
+)
 def sweep_overdue() -> int:
     """Alert every admission that became overdue (``overdue.sweep_overdue``). Safe on
     several workers at once and when delivered twice: the sweep locks and marks its rows."""

@@ -8,6 +8,7 @@ cache and an in-memory channel layer, so a fresh clone needs no services.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -273,7 +274,8 @@ ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 # ------------------------------------------------------------------------------
 LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="text")
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
-LOGGING = {
+# logging.config.dictConfig's nested schema; other settings modules adjust parts of it.
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {

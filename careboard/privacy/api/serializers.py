@@ -21,8 +21,11 @@ from careboard.privacy.models import (
     ErasureTrigger,
 )
 
+# A serializer's declared fields, as DRF's get_fields returns them.
+_Fields = dict[str, serializers.Field[Any, Any, Any, Any]]
 
-def _renamed(fields: dict[str, serializers.Field], names: dict[str, str]) -> dict[str, Any]:
+
+def _renamed(fields: _Fields, names: dict[str, str]) -> _Fields:
     """Fields under names a class attribute cannot have (``from`` is a keyword)."""
     return {names.get(name, name): field for name, field in fields.items()}
 
@@ -30,7 +33,7 @@ def _renamed(fields: dict[str, serializers.Field], names: dict[str, str]) -> dic
 # Access log ---------------------------------------------------------------------------
 
 
-class AccessLogQuerySerializer(serializers.Serializer):
+class AccessLogQuerySerializer(serializers.Serializer[Any]):  # input only: no instance
     """The query string of the access log; exposed as ``patient``, ``user``, ``ward``,
     ``action``, ``from``, ``to``."""
 
@@ -41,7 +44,7 @@ class AccessLogQuerySerializer(serializers.Serializer):
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
 
-    def get_fields(self) -> dict[str, Any]:
+    def get_fields(self) -> _Fields:
         return _renamed(super().get_fields(), {"start": "from", "end": "to"})
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -76,14 +79,14 @@ class ConsentRecordSerializer(serializers.ModelSerializer[ConsentRecord]):
         }
 
 
-class ConsentInputSerializer(serializers.Serializer):
+class ConsentInputSerializer(serializers.Serializer[Any]):  # input only: no instance
     purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
     decision = serializers.ChoiceField(choices=ConsentDecision.choices)
     decided_at = serializers.DateTimeField(required=False, help_text="Default: now.")
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class ConsentStateSerializer(serializers.Serializer):
+class ConsentStateSerializer(serializers.Serializer[dict[str, ConsentRecord | None]]):
     """The latest record of each purpose; null where none was ever recorded."""
 
     program = ConsentRecordSerializer(allow_null=True)
@@ -91,7 +94,7 @@ class ConsentStateSerializer(serializers.Serializer):
     research = ConsentRecordSerializer(allow_null=True)
 
 
-class PatientConsentsSerializer(serializers.Serializer):
+class PatientConsentsSerializer(serializers.Serializer[dict[str, Any]]):
     current = ConsentStateSerializer()
     records = ConsentRecordSerializer(many=True, help_text="Newest first.")
 
@@ -99,7 +102,7 @@ class PatientConsentsSerializer(serializers.Serializer):
 # Erasure ------------------------------------------------------------------------------
 
 
-class EraseSerializer(serializers.Serializer):
+class EraseSerializer(serializers.Serializer[Any]):  # input only: no instance
     reason = serializers.CharField(
         max_length=500, help_text="Why (e.g. the patient's request of a date); kept."
     )
@@ -119,12 +122,12 @@ class ErasureRecordSerializer(serializers.ModelSerializer[ErasureRecord]):
 # Export -------------------------------------------------------------------------------
 
 
-class ExportFormatSerializer(serializers.Serializer):
+class ExportFormatSerializer(serializers.Serializer[dict[str, Any]]):
     name = serializers.CharField()
     version = serializers.IntegerField()
 
 
-class ExportAccessSerializer(serializers.Serializer):
+class ExportAccessSerializer(serializers.Serializer[dict[str, Any]]):
     at = serializers.DateTimeField()
     action = serializers.ChoiceField(choices=AccessAction.choices)
     user = UserRefSerializer(allow_null=True)
@@ -132,7 +135,7 @@ class ExportAccessSerializer(serializers.Serializer):
     count = serializers.IntegerField(allow_null=True)
 
 
-class ExportOrganizationSerializer(serializers.Serializer):
+class ExportOrganizationSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField()
     name = serializers.CharField()
 
@@ -140,7 +143,7 @@ class ExportOrganizationSerializer(serializers.Serializer):
 _ROWS = "Stored rows, every field by name (users as {id, name}, other references as ids)."
 
 
-class PatientExportSerializer(serializers.Serializer):
+class PatientExportSerializer(serializers.Serializer[dict[str, Any]]):
     """The document ``GET /patients/{id}/export/`` returns (see docs/privacy.md)."""
 
     format = ExportFormatSerializer()
@@ -166,7 +169,7 @@ class PatientExportSerializer(serializers.Serializer):
     erasure = serializers.DictField(allow_null=True)
 
 
-class ExportJobSerializer(serializers.Serializer):
+class ExportJobSerializer(serializers.Serializer[ExportJob]):
     """An export job (``POST /patients/{id}/export/``): built by a worker, kept until
     ``expires_at``, downloadable by the admin who asked while ``status`` is ready."""
 

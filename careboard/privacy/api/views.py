@@ -37,6 +37,7 @@ from careboard.privacy.api.serializers import (
     PatientExportSerializer,
 )
 from careboard.privacy.models import AccessAction, AccessLog
+from careboard.users.signed_in import signed_in_user
 
 
 def _django_errors(exc: ValidationError) -> DRFValidationError:
@@ -66,7 +67,7 @@ class AccessLogPagination(pagination.CursorPagination):
     max_page_size = 200
 
 
-class AccessLogView(generics.ListAPIView):
+class AccessLogView(generics.ListAPIView[AccessLog]):
     """Who read which patient's data (or which ward's board), when, from where, newest
     first. Org admins only; the log cannot be changed or deleted through the application."""
 
@@ -142,7 +143,7 @@ class PatientExportView(APIView):
             organization_id=patient.organization_id,
             patient_id=patient.pk,
         )
-        document = export.patient_export(patient=patient, by=request.user)
+        document = export.patient_export(patient=patient, by=signed_in_user(request))
         return Response(document, headers={"Content-Disposition": _disposition(patient.pk)})
 
     @extend_schema(
@@ -156,7 +157,7 @@ class PatientExportView(APIView):
     def post(self, request: Request, patient_id: uuid.UUID) -> Response:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
         access.require(request.user, Capability.PATIENT_EXPORT, patient.organization_id)
-        job = export_jobs.export_job_create(patient=patient, by=request.user)
+        job = export_jobs.export_job_create(patient=patient, by=signed_in_user(request))
         if settings.BACKGROUND_JOBS == "celery":
             job_id = str(job.id)
             transaction.on_commit(lambda: tasks.build_patient_export.delay(job_id))
@@ -243,7 +244,9 @@ class PatientEraseView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             record = services.patient_erase(
-                patient=patient, by=request.user, reason=serializer.validated_data["reason"]
+                patient=patient,
+                by=signed_in_user(request),
+                reason=serializer.validated_data["reason"],
             )
         except ValidationError as exc:
             raise _django_errors(exc) from exc
@@ -280,7 +283,7 @@ class PatientConsentsView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             record = services.consent_record(
-                patient=patient, by=request.user, **serializer.validated_data
+                patient=patient, by=signed_in_user(request), **serializer.validated_data
             )
         except ValidationError as exc:
             raise _django_errors(exc) from exc
