@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # Types only: without playwright installed the browser tests skip (importorskip), and
+    # this module must still import.
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -25,7 +30,7 @@ def axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
-def axe_violations(page: Any, *, disable: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def axe_violations(page: Page, *, disable: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """axe's violations for the page as it is now (all impacts)."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(f"() => {{ {axe_source()}\n }}")
@@ -34,9 +39,11 @@ def axe_violations(page: Any, *, disable: tuple[str, ...] = ()) -> list[dict[str
         "rules": {rule: {"enabled": False} for rule in disable},
         "resultTypes": ["violations"],
     }
-    return page.evaluate(
+    # axe's result objects, as JSON.
+    violations: list[dict[str, Any]] = page.evaluate(
         "async (options) => (await window.axe.run(document, options)).violations", options
     )
+    return violations
 
 
 def format_violations(violations: list[dict[str, Any]]) -> str:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from careboard.organizations.demo import DEMO_ORGANIZATIONS, persona_email
+
+if TYPE_CHECKING:
+    # Types only: without playwright installed the browser tests skip (importorskip), and
+    # this module must still import.
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,7 +41,7 @@ def persona(role: str, org: str = "demo") -> str:
     return persona_email(role, ORG_DOMAINS[org])
 
 
-def sign_in(page: Any, server: str, email: str, password: str | None = None) -> None:
+def sign_in(page: Page, server: str, email: str, password: str | None = None) -> None:
     """Sign in through allauth's form and wait for the answer (the app, a second factor, or
     the form again with an error)."""
     page.goto(f"{server}/accounts/login/")
@@ -50,6 +55,6 @@ def sign_in(page: Any, server: str, email: str, password: str | None = None) -> 
 APP_HOME = re.compile(r"^https?://[^/]+/(wards/[0-9a-f-]+)?$")
 
 
-def wait_for_app(page: Any) -> None:
+def wait_for_app(page: Page) -> None:
     """Wait until the Vue app has loaded the session and rendered a page heading."""
     page.locator("main h1").first.wait_for(state="visible")

@@ -23,15 +23,20 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from careboard.e2e.axe import axe_violations, blocking, format_violations
 from careboard.e2e.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, persona, sign_in, wait_for_app
 from careboard.e2e.server import ROOT, LiveServer
+
+if TYPE_CHECKING:
+    # Types only: without playwright installed the browser tests skip (importorskip), and
+    # this module must still import.
+    from playwright.sync_api import Browser, BrowserContext, Page, Response, StorageState
 
 RESULTS = ROOT / "frontend" / "test-results"
 SCREENSHOTS = RESULTS / "screenshots"
@@ -51,7 +56,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     # Kept on the item so that the page fixtures know, at teardown, whether the test failed.
     report = yield
     setattr(item, f"report_{report.when}", report)
@@ -90,7 +97,7 @@ def _manifest_at_start(_live_server: LiveServer) -> bytes:
 
 
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -108,17 +115,17 @@ def _safe_name(text: str) -> str:
 
 @pytest.fixture
 def new_page(
-    browser: Any,
+    browser: Browser,
     server: str,
     _live_server: LiveServer,
     _manifest_at_start: bytes,
     _results: Path,
     request: pytest.FixtureRequest,
-) -> Iterator[Callable[..., Any]]:
-    contexts: list[Any] = []
+) -> Iterator[Callable[..., Page]]:
+    contexts: list[BrowserContext] = []
     errors: list[str] = []
 
-    def make(**options: Any) -> Any:
+    def make(**options: Any) -> Page:
         options.setdefault("viewport", DESKTOP)
         options.setdefault("locale", "en-GB")
         options.setdefault("timezone_id", "Europe/Berlin")
@@ -153,16 +160,16 @@ def new_page(
 
 
 @pytest.fixture(scope="package")
-def _signed_in_states() -> dict[str, Any]:
+def _signed_in_states() -> dict[str, StorageState]:
     """Browser storage (the session cookie) per persona, so each signs in once per session."""
     return {}
 
 
 @pytest.fixture
 def page_as(
-    new_page: Callable[..., Any], server: str, _signed_in_states: dict[str, Any]
-) -> Callable[..., Any]:
-    def make(role: str, org: str = "demo", **options: Any) -> Any:
+    new_page: Callable[..., Page], server: str, _signed_in_states: dict[str, StorageState]
+) -> Callable[..., Page]:
+    def make(role: str, org: str = "demo", **options: Any) -> Page:
         email = persona(role, org)
         state = _signed_in_states.get(email)
         if state is None:
@@ -178,8 +185,8 @@ def page_as(
 
 
 @pytest.fixture
-def open_app() -> Callable[[Any, str], Any]:
-    def go(page: Any, path: str) -> Any:
+def open_app() -> Callable[[Page, str], Response | None]:
+    def go(page: Page, path: str) -> Response | None:
         response = page.goto(path)
         wait_for_app(page)
         return response
@@ -188,8 +195,8 @@ def open_app() -> Callable[[Any, str], Any]:
 
 
 @pytest.fixture
-def screenshot(_results: Path) -> Callable[[Any, str], Path]:
-    def save(page: Any, name: str) -> Path:
+def screenshot(_results: Path) -> Callable[[Page, str], Path]:
+    def save(page: Page, name: str) -> Path:
         path = SCREENSHOTS / f"{_safe_name(name)}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
@@ -201,7 +208,7 @@ def screenshot(_results: Path) -> Callable[[Any, str], Path]:
 def axe_check() -> Callable[..., list[dict[str, Any]]]:
     """``axe_check(page, disable=("rule-id",))``: every violation found, failing on serious ones."""
 
-    def check(page: Any, *, disable: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    def check(page: Page, *, disable: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         violations = axe_violations(page, disable=disable)
         serious = blocking(violations)
         if serious:

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from careboard.e2e.browser import wait_for_app
+
+if TYPE_CHECKING:
+    # Types only: without playwright installed the browser tests skip (importorskip), and
+    # this module must still import.
+    from playwright.sync_api import BrowserContext, Page, Route
 
 # Hosts of the video players and their assets: nothing may be requested from them until the
 # viewer clicks "Load video" (DESIGN.md, privacy).
@@ -28,14 +33,14 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def record_video_requests(context: Any) -> list[str]:
+def record_video_requests(context: BrowserContext) -> list[str]:
     """Answer every request to a video host with a stub page and return the list they go to.
 
     On the context, so that requests from frames and every page of the context are seen.
     """
     seen: list[str] = []
 
-    def handle(route: Any) -> None:
+    def handle(route: Route) -> None:
         seen.append(route.request.url)
         route.fulfill(status=200, content_type="text/html", body=PLAYER_STUB)
 
@@ -43,13 +48,14 @@ def record_video_requests(context: Any) -> list[str]:
     return seen
 
 
-def api(page: Any, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+def api(page: Page, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     """A JSON request from the signed-in page: (status, parsed body or None)."""
     if not page.url.startswith("http"):
         # fetch needs the app's origin and its CSRF meta tag: any page of the app has both.
         page.goto("/about")
         wait_for_app(page)
-    return page.evaluate(
+    # The script answers [status, body]: a JSON array, a list here.
+    status, data = page.evaluate(
         """async ([method, path, body]) => {
             const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
             const headers = { Accept: "application/json", "X-CSRFToken": csrf };
@@ -62,19 +68,20 @@ def api(page: Any, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         }""",
         [method, path, body],
     )
+    return status, data
 
 
-def api_ok(page: Any, method: str, path: str, body: Any = None) -> Any:
+def api_ok(page: Page, method: str, path: str, body: Any = None) -> Any:
     status, data = api(page, method, path, body)
     if status >= 400:
         raise AssertionError(f"{method} {path} answered {status}: {data}")
     return data
 
 
-def create_patient(page: Any, given_name: str = "Pat") -> dict[str, Any]:
+def create_patient(page: Page, given_name: str = "Pat") -> dict[str, Any]:
     """A new outpatient of the page's organisation, with a unique name and MRN."""
     family = unique("Tester").replace("-", "")
-    return api_ok(
+    patient: dict[str, Any] = api_ok(
         page,
         "POST",
         "/api/v1/patients/",
@@ -87,18 +94,21 @@ def create_patient(page: Any, given_name: str = "Pat") -> dict[str, Any]:
             "preferred_language": "en",
         },
     )
+    return patient
 
 
-def exercise(page: Any, name: str) -> dict[str, Any]:
+def exercise(page: Page, name: str) -> dict[str, Any]:
     """The global library's exercise of that name."""
-    results = api_ok(page, "GET", f"/api/v1/exercises/?search={name}&page_size=50")["results"]
+    results: list[dict[str, Any]] = api_ok(
+        page, "GET", f"/api/v1/exercises/?search={name}&page_size=50"
+    )["results"]
     for found in results:
         if found["name"] == name:
             return found
     raise AssertionError(f"no exercise named {name!r} in {[r['name'] for r in results]}")
 
 
-def all_logs(page: Any, assignment_id: str) -> list[dict[str, Any]]:
+def all_logs(page: Page, assignment_id: str) -> list[dict[str, Any]]:
     """Every log of an assignment, newest first, as the therapist reads them."""
     logs: list[dict[str, Any]] = []
     path: str | None = f"/api/v1/assignments/{assignment_id}/logs/?page_size=100"
@@ -109,13 +119,14 @@ def all_logs(page: Any, assignment_id: str) -> list[dict[str, Any]]:
     return logs
 
 
-def local_today(page: Any) -> str:
+def local_today(page: Page) -> str:
     """Today in the page's time zone (the organisation's, in these tests), as YYYY-MM-DD."""
-    return page.evaluate("() => new Date().toLocaleDateString('sv-SE')")
+    today: str = page.evaluate("() => new Date().toLocaleDateString('sv-SE')")
+    return today
 
 
 def create_assignment(
-    page: Any, *, patient: dict[str, Any], exercises: list[str], times_per_day: int = 1
+    page: Page, *, patient: dict[str, Any], exercises: list[str], times_per_day: int = 1
 ) -> dict[str, Any]:
     """A new one-session program of the named library exercises, assigned to the patient
     from today; the answer of the assign request (``id``, ``portal_url``…)."""
@@ -133,9 +144,10 @@ def create_assignment(
             "sessions": [{"name": "Daily", "times_per_day": times_per_day, "items": items}],
         },
     )
-    return api_ok(
+    assignment: dict[str, Any] = api_ok(
         page,
         "POST",
         f"/api/v1/programs/{program['id']}/assign/",
         {"patient": patient["id"], "start_date": local_today(page)},
     )
+    return assignment

@@ -12,8 +12,14 @@ CSRF token the app itself sends), so they are made as that persona.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # Types only: without playwright installed the browser tests skip (importorskip), and
+    # this module must still import.
+    from playwright.sync_api import Page
 
 # A complete NEWS2 set scoring 11 (high) with single 3s (RCP 2017): RR 25 → 3, SpO2 91 → 3,
 # air → 0, systolic 100 → 2, pulse 120 → 2, alert → 0, 38.5 °C → 1.
@@ -52,7 +58,7 @@ class ApiError(AssertionError):
 class Api:
     """JSON requests to /api/v1/ as the persona signed in to `page`'s browser context."""
 
-    def __init__(self, page: Any) -> None:
+    def __init__(self, page: Page) -> None:
         self.page = page
 
     def _headers(self) -> dict[str, str]:
@@ -78,9 +84,10 @@ class Api:
 
     def organization_id(self, name: str = "Demo Hospital") -> str:
         me = self.ok("GET", "me/")
-        return next(
+        organization_id: str = next(
             m["organization_id"] for m in me["memberships"] if m["organization_name"] == name
         )
+        return organization_id
 
 
 @dataclass
@@ -100,7 +107,7 @@ class Clinic:
     def add_ward(self) -> dict[str, Any]:
         # "Z…" sorts after the demo wards, so the home page still opens a demo ward first.
         name = unique("Z E2E ")
-        ward = self.admin.ok(
+        ward: dict[str, Any] = self.admin.ok(
             "POST",
             "wards/",
             {"organization": self.organization, "name": name, "code": "ZE", "beds": 12},
@@ -109,7 +116,7 @@ class Clinic:
         return ward
 
     def register(self, *, given: str = "Ada", family: str | None = None) -> dict[str, Any]:
-        return self.clinician.ok(
+        patient: dict[str, Any] = self.clinician.ok(
             "POST",
             "patients/",
             {
@@ -120,6 +127,7 @@ class Clinic:
                 "sex": "female",
             },
         )
+        return patient
 
     def admit(
         self,
@@ -129,7 +137,7 @@ class Clinic:
         protocol: str = "general",
         ward: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        admission = self.clinician.ok(
+        admission: dict[str, Any] = self.clinician.ok(
             "POST",
             "admissions/",
             {
@@ -150,10 +158,16 @@ class Clinic:
         return patient, self.admit(patient, bed=bed, protocol=protocol)
 
     def record(self, admission: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-        return self.clinician.ok("POST", f"admissions/{admission['id']}/observations/", values)
+        observation: dict[str, Any] = self.clinician.ok(
+            "POST", f"admissions/{admission['id']}/observations/", values
+        )
+        return observation
 
     def observations(self, admission: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.clinician.ok("GET", f"admissions/{admission['id']}/observations/")["results"]
+        results: list[dict[str, Any]] = self.clinician.ok(
+            "GET", f"admissions/{admission['id']}/observations/"
+        )["results"]
+        return results
 
     def track(self, admission_id: str) -> None:
         """An admission made through the UI, to be discharged at the end too."""
@@ -170,7 +184,7 @@ class Clinic:
             self.admin.ok("PATCH", f"wards/{ward['id']}/", {"archived": True})
 
 
-def open_clinic(page_as: Any, clinician: str = "nurse") -> Clinic:
+def open_clinic(page_as: Callable[..., Page], clinician: str = "nurse") -> Clinic:
     """A `Clinic` on a new ward of Demo Hospital; `clinician` registers and admits."""
     admin = Api(page_as("admin"))
     clinic = Clinic(

@@ -16,7 +16,8 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 def project_version() -> str:
     with (ROOT / "pyproject.toml").open("rb") as f:
-        return tomllib.load(f)["project"]["version"]
+        version: str = tomllib.load(f)["project"]["version"]
+    return version
 
 
 def test_about_shows_version_api_docs_and_licences(page_as, open_app, screenshot, axe_check):

@@ -10,7 +10,9 @@ makes to them, and none goes to the internet.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -31,6 +33,11 @@ from careboard.e2e.tests.builder_setup import (
     record_video_requests,
     unique,
 )
+
+if TYPE_CHECKING:
+    # Types only: without playwright installed the browser tests skip (importorskip), and
+    # this module must still import.
+    from playwright.sync_api import Locator, Page, Response
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -89,13 +96,18 @@ def test_library_search_filters_and_video_loads_only_on_click(
     screenshot(page, "builder-library-video")
 
 
-def item_row(scope: Any, exercise: str) -> Any:
+def item_row(scope: Locator, exercise: str) -> Locator:
     """An exercise of a session in the editor, by its name."""
     heading = scope.page.get_by_role("heading", level=4, name=re.compile(rf"^\d+\. {exercise}$"))
     return scope.get_by_role("listitem").filter(has=heading)
 
 
-def build_program(page: Any, open_app: Any, screenshot: Any, name: str) -> str:
+def build_program(
+    page: Page,
+    open_app: Callable[[Page, str], Response | None],
+    screenshot: Callable[[Page, str], Path],
+    name: str,
+) -> str:
     """Build a program in the editor by dragging exercises from the picker; return its id."""
     open_app(page, "/programs/new")
     expect(page.get_by_role("heading", level=1)).to_have_text("New program")
@@ -113,14 +125,14 @@ def build_program(page: Any, open_app: Any, screenshot: Any, name: str) -> str:
     picker = page.get_by_role("complementary", name="Add exercises")
     search = picker.get_by_role("searchbox", name="Search")
 
-    def searched_for(words: str) -> Any:
-        def match(response: Any) -> bool:
+    def searched_for(words: str) -> Callable[[Response], bool]:
+        def match(response: Response) -> bool:
             url = urlsplit(response.url)
             return url.path == "/api/v1/exercises/" and parse_qs(url.query).get("search") == [words]
 
         return match
 
-    def drag(exercise: str, target: Any, **options: Any) -> None:
+    def drag(exercise: str, target: Locator, **options: Any) -> None:
         # The search's answer first: a list re-rendered under the pointer ends the drag.
         with page.expect_response(searched_for(exercise)):
             search.fill(exercise)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ ENTRY = "src/main.ts"
 BUDGET = 250_000  # bytes, gzip
 
 
-def initial_chunks(manifest: dict[str, dict]) -> list[str]:
+def initial_chunks(manifest: dict[str, dict[str, Any]]) -> list[str]:
     """The entry chunk's file and those of its static imports, transitively, in load order."""
     seen: list[str] = []
 
@@ -35,7 +36,7 @@ def initial_chunks(manifest: dict[str, dict]) -> list[str]:
 
 
 def test_initial_chunks_follow_static_imports_only():
-    manifest = {
+    manifest: dict[str, dict[str, Any]] = {
         "src/main.ts": {"file": "main.js", "imports": ["_vue.js"], "dynamicImports": ["v.vue"]},
         "_vue.js": {"file": "vue.js", "imports": ["_shared.js"]},
         "_shared.js": {"file": "shared.js", "imports": ["_vue.js"]},

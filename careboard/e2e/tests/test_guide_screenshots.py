@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from careboard.e2e.browser import PHONE, TABLET
 from careboard.e2e.server import ROOT
+
+if TYPE_CHECKING:
+    # Types only: without playwright installed the browser tests skip (importorskip), and
+    # this module must still import.
+    from playwright.sync_api import Locator, Page
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -31,7 +36,7 @@ SCREENSHOTS = ROOT / "frontend" / "test-results" / "screenshots"
 PHONE_OPTIONS = {"viewport": PHONE, "is_mobile": True, "has_touch": True}
 
 
-def guide_shot(page: Any, role: str, screen: str) -> Path:
+def guide_shot(page: Page, role: str, screen: str) -> Path:
     """Save what the viewport shows now (not the full page) as guide-<role>-<screen>.png."""
     path = SCREENSHOTS / f"guide-{role}-{screen}.png"
     # Animations off and the caret hidden, so that two runs give the same picture.
@@ -39,20 +44,23 @@ def guide_shot(page: Any, role: str, screen: str) -> Path:
     return path
 
 
-def api_json(page: Any, path: str) -> Any:
+def api_json(page: Page, path: str) -> Any:
     """A GET on the API with the page's session."""
     response = page.request.get(path)
     assert response.ok, f"GET {path}: {response.status}"
     return response.json()
 
 
-def patient_id(page: Any, mrn: str) -> str:
+def patient_id(page: Page, mrn: str) -> str:
     results = api_json(page, f"/api/v1/patients/?search={mrn}")["results"]
-    return next(p["id"] for p in results if p["mrn"] == mrn)
+    found: str = next(p["id"] for p in results if p["mrn"] == mrn)
+    return found
 
 
-def ward_id(page: Any, code: str) -> str:
-    return next(w["id"] for w in api_json(page, "/api/v1/wards/")["results"] if w["code"] == code)
+def ward_id(page: Page, code: str) -> str:
+    wards = api_json(page, "/api/v1/wards/")["results"]
+    found: str = next(w["id"] for w in wards if w["code"] == code)
+    return found
 
 
 # The demo follower the therapist's and the patient's guides show (careboard/builder/
@@ -61,16 +69,17 @@ FOLLOWER = ("Khan", "Shoulder — rotator cuff, early phase")
 KNEE_PROGRAM = "Total knee replacement — weeks 0–6"
 
 
-def follower_assignment_id(page: Any) -> str:
+def follower_assignment_id(page: Page) -> str:
     family_name, program = FOLLOWER
-    return next(
+    found: str = next(
         a["id"]
         for a in api_json(page, "/api/v1/assignments/?status=active")["results"]
         if a["patient"]["family_name"] == family_name and a["program_name"] == program
     )
+    return found
 
 
-def scroll_to_top_of(page: Any, locator: Any) -> None:
+def scroll_to_top_of(page: Page, locator: Locator) -> None:
     """Scroll so that ``locator`` is at the top of the viewport (screenshots show a part)."""
     locator.evaluate("element => element.scrollIntoView({block: 'start'})")
 

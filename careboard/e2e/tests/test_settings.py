@@ -11,6 +11,7 @@ import re
 import urllib.error
 import urllib.request
 import uuid
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def api_get(server: str, path: str, token: str) -> tuple[int, dict]:
+def api_get(server: str, path: str, token: str) -> tuple[int, dict[str, Any]]:
     """A request with nothing but the bearer token (no browser cookies)."""
     request = urllib.request.Request(  # noqa: S310
         f"{server}{path}",
