@@ -300,6 +300,8 @@ def test_stored_values_are_what_the_api_would_store_byte_for_byte(tmp_path, admi
     assert (first.warning_signs, first.dengue, first.dengue_class) == ([], None, "")
     # The same values give the same NEWS2 result; each row its own due time.
     assert first.news2 == second.news2
+    assert first.next_due_at is not None
+    assert second.next_due_at is not None
     assert first.due["due_at"] == first.next_due_at.isoformat()
     assert second.next_due_at - first.next_due_at == second.recorded_at - first.recorded_at
     history = first.history.get()
