@@ -8,7 +8,6 @@ paths to guess. Responses are personal: ``Cache-Control: no-store``.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from careboard.builder import adherence, schedule
+from careboard.builder import portal_today, schedule
 from careboard.builder.api.portal_serializers import (
     ActivityLogSerializer,
     LogCreateSerializer,
@@ -63,19 +62,6 @@ class PortalView(APIView):
         return response
 
 
-def _program_ref(assignment: Assignment) -> dict[str, Any]:
-    snapshot = assignment.snapshot
-    return {
-        "name": snapshot["name"],
-        "duration_weeks": snapshot["duration_weeks"],
-        "start_date": assignment.start_date,
-        "end_date": assignment.end_date,
-        "last_day": schedule.last_day(
-            snapshot, start=assignment.start_date, end_date=assignment.end_date
-        ),
-    }
-
-
 class PortalTodayView(PortalView):
     """What is scheduled today (in the organisation's time zone), with this week's dosage
     and the video embeds, and what was already logged today."""
@@ -84,56 +70,12 @@ class PortalTodayView(PortalView):
     def get(self, request: Request) -> Response:
         assignment = self.assignment(request)
         today = organization_today(assignment.organization)
-        language = portal_language(assignment)
-        plan = schedule.plan_for_day(
-            assignment.snapshot,
-            start=assignment.start_date,
-            end_date=assignment.end_date,
-            day=today,
-        )
         logs = list(assignment.logs.filter(performed_on=today).order_by("performed_at"))
-        entries = [
-            adherence.LogEntry(
-                session_id=str(log.session_id),
-                item_id=str(log.item_id) if log.item_id else None,
-                performed_on=log.performed_on,
-                completed=log.completed,
-            )
-            for log in logs
-        ]
-        sessions_done = adherence.sessions_done(plan, entries)
-        items_done = Counter(
-            (entry.session_id, entry.item_id) for entry in entries if entry.completed
+        body = portal_today.today_body(
+            assignment, today=today, language=portal_language(assignment), logs=logs
         )
-        body = {
-            "date": today,
-            "week": plan.week,
-            "language": language,
-            "program": _program_ref(assignment),
-            "sessions": [
-                {
-                    "id": session.id,
-                    "name": session.name,
-                    "position": session.position,
-                    "times_per_day": session.times_per_day,
-                    "done": sessions_done[session.id],
-                    "items": [
-                        {
-                            "id": item.id,
-                            "position": item.position,
-                            "exercise": localized_exercise(dict(item.exercise), language),
-                            "dosage": item.dosage,
-                            "progression": item.progression,
-                            "done": items_done[(session.id, item.id)],
-                        }
-                        for item in session.items
-                    ],
-                }
-                for session in plan.sessions
-            ],
-            "logs": logs,
-        }
-        return Response(PortalTodaySerializer(body).data)
+        # Same bytes as PortalTodaySerializer(body).data (tested), without its nested calls.
+        return Response(portal_today.today_data(body))
 
 
 class PortalProgramView(PortalView):
