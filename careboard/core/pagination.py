@@ -18,4 +18,5 @@ class TimeCursorPagination(pagination.CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
-    ordering = "-recorded_at"
+    # The stubs' type, so that a subclass may order by several fields (a tuple).
+    ordering: str | list[str] | tuple[str, ...] = "-recorded_at"

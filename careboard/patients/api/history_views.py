@@ -25,8 +25,11 @@ from careboard.privacy.models import AccessAction
 
 DEFAULT_RANGE = timedelta(days=7)
 
+# A serializer's declared fields, as DRF's get_fields returns them.
+_Fields = dict[str, serializers.Field[Any, Any, Any, Any]]
 
-def _renamed(fields: dict[str, serializers.Field], names: dict[str, str]) -> dict[str, Any]:
+
+def _renamed(fields: _Fields, names: dict[str, str]) -> _Fields:
     """Fields under names a class attribute cannot have (``from`` is a keyword, ``fields``
     is the serializer's own attribute)."""
     return {names.get(name, name): field for name, field in fields.items()}
@@ -35,7 +38,7 @@ def _renamed(fields: dict[str, serializers.Field], names: dict[str, str]) -> dic
 # Series -----------------------------------------------------------------------------------
 
 
-class SeriesQuerySerializer(serializers.Serializer):
+class SeriesQuerySerializer(serializers.Serializer[Any]):  # input only: no instance
     """The query string of the series endpoint; exposed as ``fields``, ``from``, ``to``."""
 
     field_names = serializers.CharField(
@@ -49,7 +52,7 @@ class SeriesQuerySerializer(serializers.Serializer):
         default=series.DEFAULT_MAX_POINTS,
     )
 
-    def get_fields(self) -> dict[str, Any]:
+    def get_fields(self) -> _Fields:
         return _renamed(
             super().get_fields(), {"field_names": "fields", "start": "from", "end": "to"}
         )
@@ -83,32 +86,32 @@ class SeriesQuerySerializer(serializers.Serializer):
         },
     }
 )
-class PointsField(serializers.Field):
+class PointsField(serializers.Field[list[series.Point], Any, list[list[Any]], Any]):
     def to_representation(self, value: list[series.Point]) -> list[list[Any]]:
         as_time = serializers.DateTimeField()
         return [[as_time.to_representation(at), number] for at, number in value]
 
 
-class SeriesFieldSerializer(serializers.Serializer):
+class SeriesFieldSerializer(serializers.Serializer[dict[str, Any]]):
     points = PointsField()
     total_points = serializers.IntegerField(help_text="Readings in the range, before reduction.")
     downsampled = serializers.BooleanField(help_text="Whether points is a reduced selection.")
 
 
-class News2BandSerializer(serializers.Serializer):
+class News2BandSerializer(serializers.Serializer[dict[str, Any]]):
     band = serializers.CharField()
     min = serializers.IntegerField()
     max = serializers.IntegerField(allow_null=True, help_text="null: no upper bound.")
 
 
-class AdmissionSeriesSerializer(serializers.Serializer):
+class AdmissionSeriesSerializer(serializers.Serializer[dict[str, Any]]):
     admission = serializers.UUIDField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     series = serializers.DictField(child=SeriesFieldSerializer(), help_text="By field name.")
     bands = News2BandSerializer(many=True, help_text="NEWS2 total bands for chart shading.")
 
-    def get_fields(self) -> dict[str, Any]:
+    def get_fields(self) -> _Fields:
         return _renamed(super().get_fields(), {"start": "from", "end": "to"})
 
 
@@ -190,13 +193,13 @@ class ChangeValueField(serializers.JSONField):
         return value
 
 
-class TimelineChangeSerializer(serializers.Serializer):
+class TimelineChangeSerializer(serializers.Serializer[dict[str, Any]]):
     field = serializers.CharField()
     before = ChangeValueField(allow_null=True)
     after = ChangeValueField(allow_null=True)
 
 
-class TimelineEntrySerializer(serializers.Serializer):
+class TimelineEntrySerializer(serializers.Serializer[timeline.Entry]):
     at = serializers.DateTimeField()
     kind = serializers.ChoiceField(choices=timeline.KINDS)
     by = UserRefSerializer(allow_null=True, help_text="null: the system, or not known.")
@@ -209,7 +212,7 @@ class TimelineEntrySerializer(serializers.Serializer):
     )
 
 
-class TimelinePageSerializer(serializers.Serializer):
+class TimelinePageSerializer(serializers.Serializer[dict[str, Any]]):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -246,5 +249,13 @@ class PatientTimelineView(APIView):
         )
         entries = timeline.patient_timeline(patient=patient)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(entries, request, view=self)  # type: ignore[arg-type]
-        return paginator.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
+        page: list[timeline.Entry] | None = paginator.paginate_queryset(
+            # The stubs want a QuerySet; DRF pages any sequence (Django's Paginator slices it).
+            entries,  # type: ignore[arg-type]
+            request,
+            view=self,
+        )
+        # What many=True builds, spelled out: the stubs type a many=True call as the single
+        # serializer, which takes one entry.
+        data = serializers.ListSerializer(instance=page, child=TimelineEntrySerializer()).data
+        return paginator.get_paginated_response(data)

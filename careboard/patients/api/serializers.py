@@ -30,7 +30,9 @@ from careboard.patients.scoring import WARNING_SIGN_CODES
 from careboard.users.models import User
 
 
-class CurrentAdmissionSerializer(serializers.Serializer):
+class CurrentAdmissionSerializer(
+    serializers.Serializer[dict[str, Any]]
+):  # describes the dict get_current_admission builds
     """A patient's open admission, as the patient list shows it."""
 
     id = serializers.UUIDField()
@@ -103,7 +105,7 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
         return value
 
 
-class UserRefSerializer(serializers.Serializer):
+class UserRefSerializer(serializers.Serializer[User]):
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField(source="get_full_name")
 
@@ -200,7 +202,7 @@ def _physician_of(user: User | None, organization_id: Any) -> User | None:
     return user
 
 
-class AdmissionUpdateSerializer(serializers.Serializer):
+class AdmissionUpdateSerializer(serializers.Serializer[Any]):  # input only: no instance
     """Editable details of an open admission. Clinical fields need a physician."""
 
     protocol = serializers.ChoiceField(choices=Protocol.choices, required=False)
@@ -235,7 +237,7 @@ class AdmissionUpdateSerializer(serializers.Serializer):
         return attrs
 
 
-class TransferSerializer(serializers.Serializer):
+class TransferSerializer(serializers.Serializer[Any]):  # input only: no instance
     ward = ScopedPrimaryKeyRelatedField(
         capability=Capability.PATIENT_VIEW, queryset=Ward.objects.all()
     )
@@ -243,12 +245,12 @@ class TransferSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False)
 
 
-class DischargeSerializer(serializers.Serializer):
+class DischargeSerializer(serializers.Serializer[Any]):  # input only: no instance
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     discharged_at = serializers.DateTimeField(required=False)
 
 
-class PhaseSerializer(serializers.Serializer):
+class PhaseSerializer(serializers.Serializer[Any]):  # input only: no instance
     phase = serializers.ChoiceField(choices=DenguePhase.choices)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -286,7 +288,7 @@ def _ml() -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=20000, required=False, allow_null=True)
 
 
-class ObservationValuesSerializer(serializers.Serializer):
+class ObservationValuesSerializer(serializers.Serializer[Any]):  # input only: no instance
     """One set of observations. Limits are physiological extremes ever recorded in living
     patients (wide on purpose: a real reading must never be refused), so only impossible
     values are rejected."""
@@ -368,7 +370,7 @@ class ObservationAmendSerializer(ObservationValuesSerializer):
         }
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(serializers.Serializer[Any]):  # input only: no instance
     reason = serializers.CharField(max_length=300)
 
 
@@ -409,7 +411,7 @@ class ObservationSerializer(serializers.ModelSerializer[Observation]):
         read_only_fields = fields
 
 
-class FluidTotalsSerializer(serializers.Serializer):
+class FluidTotalsSerializer(serializers.Serializer[dict[str, Any]]):
     in_ml = serializers.IntegerField()
     out_ml = serializers.IntegerField()
     balance_ml = serializers.IntegerField()
@@ -422,12 +424,12 @@ class ShiftFluidBalanceSerializer(FluidTotalsSerializer):
     end = serializers.DateTimeField()
 
 
-class FluidBalanceSerializer(serializers.Serializer):
+class FluidBalanceSerializer(serializers.Serializer[dict[str, Any]]):
     last_24h = FluidTotalsSerializer()
     shifts = ShiftFluidBalanceSerializer(many=True, help_text="Newest first.")
 
 
-class ObservationPageSerializer(serializers.Serializer):
+class ObservationPageSerializer(serializers.Serializer[dict[str, Any]]):
     """A cursor page of an admission's observations, newest first, with its fluid balance."""
 
     next = serializers.URLField(allow_null=True)
@@ -436,7 +438,7 @@ class ObservationPageSerializer(serializers.Serializer):
     fluid_balance = FluidBalanceSerializer()
 
 
-class PreviewSerializer(serializers.Serializer):
+class PreviewSerializer(serializers.Serializer[dict[str, Any]]):
     shift = serializers.CharField()
     news2 = serializers.JSONField()
     dengue = serializers.JSONField(allow_null=True)

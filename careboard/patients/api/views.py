@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,9 +45,13 @@ from careboard.patients.api.serializers import (
 from careboard.patients.models import Admission, Observation, Patient
 from careboard.privacy import access_log
 from careboard.privacy.models import AccessAction
+from careboard.users.signed_in import signed_in_user
+
+# DRF's filter_queryset keeps whatever row type it is given (models, or values() dicts).
+_Row = TypeVar("_Row")
 
 
-def _django_errors(exc: Any) -> DRFValidationError:
+def _django_errors(exc: ValidationError) -> DRFValidationError:
     """A model/service ValidationError as the API's 400."""
     return DRFValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
@@ -69,7 +75,9 @@ class PatientViewSet(VersionedObjectMixin, ScopedViewSet):
             queryset=Admission.objects.current().select_related("ward"),
             to_attr="current_admissions",
         )
-        return Patient.objects.prefetch_related(current)
+        # The stubs lose prefetch_related's type parameters on a manager made by
+        # as_manager() (the same call on a QuerySet type-checks).
+        return Patient.objects.prefetch_related(current)  # type: ignore[arg-type]
 
     @extend_schema(
         parameters=[
@@ -101,10 +109,12 @@ class PatientViewSet(VersionedObjectMixin, ScopedViewSet):
         )
         return Response(self.get_serializer(patient).data)
 
-    def filter_queryset(self, queryset: QuerySet[Patient]) -> QuerySet[Patient]:
+    def filter_queryset(self, queryset: QuerySet[Any, _Row]) -> QuerySet[Any, _Row]:
         queryset = super().filter_queryset(queryset)
         params = self.request.query_params
         if term := params.get("search", "").strip():
+            # base_queryset() is a PatientQuerySet, which filtering keeps; the viewset's
+            # generic base (ModelViewSet[Any]) only knows it as a QuerySet.
             queryset = queryset.search(term)  # type: ignore[attr-defined]
         # EXISTS rather than a join: a join's NULL row would count a never-admitted patient
         # as having an open admission, and would need DISTINCT.
@@ -129,7 +139,7 @@ class PatientViewSet(VersionedObjectMixin, ScopedViewSet):
         return super().create(request, *args, **kwargs)
 
     def create_organization_id(self, serializer: serializers.BaseSerializer[Any]) -> Any:
-        org = serializer.validated_data.get("organization")  # type: ignore[union-attr]
+        org = serializer.validated_data.get("organization")
         if org is not None:
             return org.pk
         # Where the caller may register patients; a caller who may register nowhere gets
@@ -147,25 +157,25 @@ class PatientViewSet(VersionedObjectMixin, ScopedViewSet):
 
         org_id = self.create_organization_id(serializer)
         access.require(self.request.user, Capability.PATIENT_WRITE, org_id)
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+        data = dict(serializer.validated_data)
         data.pop("organization", None)
         try:
             serializer.instance = services.patient_create(
                 organization=Organization.objects.get(pk=org_id), **data
             )
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
 
-    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
-        if (
-            "organization" in data
-            and data.pop("organization").pk != serializer.instance.organization_id
-        ):
+    def perform_update(self, serializer: serializers.BaseSerializer[Patient]) -> None:
+        patient = serializer.instance
+        if patient is None:  # update() always passes the object it fetched
+            raise NotFound
+        data = dict(serializer.validated_data)
+        if "organization" in data and data.pop("organization").pk != patient.organization_id:
             raise DRFValidationError({"organization": ["A patient cannot change organisation."]})
         try:
-            services.patient_update(patient=serializer.instance, **data)
-        except services.ValidationError as exc:
+            services.patient_update(patient=patient, **data)
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
 
 
@@ -175,7 +185,7 @@ class AdmissionViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Admission],
 ):
     """Admissions: admit (POST), edit details (PATCH), transfer, discharge, set the dengue
     phase. Filter by `ward`, `patient`, `current=true|false`."""
@@ -199,7 +209,7 @@ class AdmissionViewSet(
             "ward", "spo2_scale_set_by", "interval_override_by", "attending_physician"
         )
 
-    def filter_queryset(self, queryset: QuerySet[Admission]) -> QuerySet[Admission]:
+    def filter_queryset(self, queryset: QuerySet[Admission, _Row]) -> QuerySet[Admission, _Row]:
         queryset = super().filter_queryset(queryset)
         current = self.request.query_params.get("current")
         if current in ("true", "1"):
@@ -229,21 +239,21 @@ class AdmissionViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
-    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        data = serializer.validated_data  # type: ignore[union-attr]
+    def perform_create(self, serializer: serializers.BaseSerializer[Admission]) -> None:
+        data = serializer.validated_data
         access.require(self.request.user, Capability.ADMISSION_WRITE, data["ward"].organization_id)
         try:
             serializer.instance = services.admission_admit(
                 patient=data["patient"],
                 ward=data["ward"],
-                by=self.request.user,
+                by=signed_in_user(self.request),
                 bed=data.get("bed", ""),
                 admitted_at=data.get("admitted_at"),
                 protocol=data.get("protocol", "general"),
                 pregnant=data.get("pregnant", False),
                 attending_physician=data.get("attending_physician"),
             )
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
 
     @extend_schema(request=AdmissionUpdateSerializer, responses=AdmissionSerializer)
@@ -266,24 +276,24 @@ class AdmissionViewSet(
         try:
             if "spo2_scale" in data:
                 services.admission_set_spo2_scale(
-                    admission=admission, by=request.user, scale=data.pop("spo2_scale")
+                    admission=admission, by=signed_in_user(request), scale=data.pop("spo2_scale")
                 )
             if "interval_override_minutes" in data:
                 services.admission_set_interval_override(
                     admission=admission,
-                    by=request.user,
+                    by=signed_in_user(request),
                     minutes=data.pop("interval_override_minutes"),
                     reason=data.pop("interval_override_reason", ""),
                 )
             data.pop("interval_override_reason", None)
             if data:
-                services.admission_update(admission=admission, by=request.user, **data)
-        except services.ValidationError as exc:
+                services.admission_update(admission=admission, by=signed_in_user(request), **data)
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
         return Response(AdmissionSerializer(admission, context={"request": request}).data)
 
     def _act(
-        self, request: Request, serializer_class: type[serializers.Serializer]
+        self, request: Request, serializer_class: type[serializers.Serializer[Any]]
     ) -> tuple[Admission, dict[str, Any]]:
         admission = self.get_object()
         serializer = serializer_class(data=request.data, context={"request": request})
@@ -295,8 +305,8 @@ class AdmissionViewSet(
     def transfer(self, request: Request, pk: str) -> Response:
         admission, data = self._act(request, TransferSerializer)
         try:
-            services.admission_transfer(admission=admission, by=request.user, **data)
-        except services.ValidationError as exc:
+            services.admission_transfer(admission=admission, by=signed_in_user(request), **data)
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
         return Response(AdmissionSerializer(admission, context={"request": request}).data)
 
@@ -307,11 +317,11 @@ class AdmissionViewSet(
         try:
             services.admission_discharge(
                 admission=admission,
-                by=request.user,
+                by=signed_in_user(request),
                 outcome=data["outcome"],
                 at=data.get("discharged_at"),
             )
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
         return Response(AdmissionSerializer(admission, context={"request": request}).data)
 
@@ -321,9 +331,12 @@ class AdmissionViewSet(
         admission, data = self._act(request, PhaseSerializer)
         try:
             services.admission_set_phase(
-                admission=admission, by=request.user, phase=data["phase"], note=data["note"]
+                admission=admission,
+                by=signed_in_user(request),
+                phase=data["phase"],
+                note=data["note"],
             )
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
         return Response(AdmissionSerializer(admission, context={"request": request}).data)
 
@@ -410,9 +423,12 @@ class AdmissionObservationsView(APIView):
         recorded_at = values.pop("recorded_at", None)
         try:
             observation = services.observation_record(
-                admission=admission, by=request.user, values=values, recorded_at=recorded_at
+                admission=admission,
+                by=signed_in_user(request),
+                values=values,
+                recorded_at=recorded_at,
             )
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
         return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
 
@@ -434,7 +450,7 @@ class ObservationPreviewView(APIView):
             result = services.observation_preview(
                 admission=admission, values=values, recorded_at=recorded_at
             )
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
         fields = result.model_fields()
         return Response(
@@ -455,7 +471,7 @@ class ObservationViewSet(
     VersionedObjectMixin,
     ScopedViewSetMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Observation],
 ):
     """One observation: read, amend (PATCH with a reason), mark entered-in-error."""
 
@@ -486,9 +502,9 @@ class ObservationViewSet(
         reason = changes.pop("reason")
         try:
             services.observation_amend(
-                observation=observation, by=request.user, changes=changes, reason=reason
+                observation=observation, by=signed_in_user(request), changes=changes, reason=reason
             )
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
         return Response(ObservationSerializer(observation).data)
 
@@ -500,9 +516,11 @@ class ObservationViewSet(
         serializer.is_valid(raise_exception=True)
         try:
             services.observation_mark_entered_in_error(
-                observation=observation, by=request.user, reason=serializer.validated_data["reason"]
+                observation=observation,
+                by=signed_in_user(request),
+                reason=serializer.validated_data["reason"],
             )
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             raise _django_errors(exc) from exc
         return Response(ObservationSerializer(observation).data)
 
