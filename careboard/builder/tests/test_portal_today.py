@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -63,7 +64,7 @@ def realistic_program(organization, today: dt.date, *, items: int = 3):
             program=program, position=3, name="Later", days_of_week=[(today.weekday() + 1) % 7]
         ),
     ]
-    variants = [
+    variants: list[dict[str, Any]] = [
         {
             "exercise": translated,
             "sets": 3,
@@ -126,7 +127,8 @@ def _serializer_bytes(assignment: Assignment, language: str) -> bytes:
     today = organization_today(assignment.organization)
     logs = list(assignment.logs.filter(performed_on=today).order_by("performed_at"))
     body = portal_today.today_body(assignment, today=today, language=language, logs=logs)
-    return JSONRenderer().render(PortalTodaySerializer(body).data)
+    rendered: bytes = JSONRenderer().render(PortalTodaySerializer(body).data)
+    return rendered
 
 
 @pytest.mark.parametrize(("language", "start_days_ago"), [("de", 9), ("en", 9), ("de", 0)])
