@@ -31,7 +31,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, TextIO
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -115,7 +115,9 @@ def _read_csv(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
     for cells in reader:
         if not cells:
             continue
-        row = {name: cell for name, cell in zip(header, cells, strict=False) if cell}
+        row: dict[str, Any] = {
+            name: cell for name, cell in zip(header, cells, strict=False) if cell
+        }
         if signs >= 0 and "warning_signs" in row:
             text = row["warning_signs"].strip()
             if text.startswith("["):
@@ -162,9 +164,12 @@ class ValuesValidator:
         moment = self.fields["recorded_at"]
         self._moment_field = moment
         # The shortcut only where the field adds nothing to parsing and converting.
-        self._moment_tz = (
-            moment.default_timezone()
-            if not hasattr(moment, "timezone") and not moment.validators
+        self._moment_tz: tzinfo | None = (
+            # The stubs say str; DRF answers Django's current time zone (a tzinfo) or None.
+            moment.default_timezone()  # type: ignore[assignment]
+            if isinstance(moment, serializers.DateTimeField)
+            and not hasattr(moment, "timezone")
+            and not moment.validators
             else None
         )
 
@@ -226,7 +231,7 @@ class ValuesValidator:
             for name, check in self._checks:
                 if name in attrs:
                     attrs[name] = check(attrs[name])
-            return self.serializer.validate(attrs)  # type: ignore[no-any-return]
+            return self.serializer.validate(attrs)
         except (serializers.ValidationError, DjangoValidationError):
             pass
         try:
@@ -292,8 +297,10 @@ class Resolver:
                 .order_by("admitted_at")
             )
             for admission in queryset:
-                key = (str(admission.ward_id), admission.mrn_lower)
-                self.by_mrn.setdefault(key, []).append(admission)
+                # The plugin types the rows as annotated, but iterating a QuerySet subclass
+                # (AdmissionQuerySet) yields the plain model type.
+                lowered: str = admission.mrn_lower  # type: ignore[attr-defined]
+                self.by_mrn.setdefault((str(admission.ward_id), lowered), []).append(admission)
 
     def _admission_key(self, text: Any) -> uuid.UUID | None:
         """The admission id of a cell (parsed once per distinct cell), None if invalid."""
@@ -392,7 +399,7 @@ class Resolver:
         return Row(line=0, admission=admission, values=values, recorded_at=recorded_at)
 
 
-_NO_VALUE = (None, "", [])
+_NO_VALUE: tuple[None, str, list[Any]] = (None, "", [])
 if set(VALUE_FIELDS) != {*assessment.VITAL_FIELDS, "recorded_at"}:  # pragma: no cover
     raise RuntimeError("The serializer's fields are no longer the vital fields and the time.")
 

@@ -3,6 +3,8 @@ serializer does, with the same values and messages (boundary values of every fie
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework import serializers
 
@@ -84,14 +86,14 @@ CASES = (
 )
 
 
-def _serializer(data: dict) -> tuple[str, object]:
+def _serializer(data: dict[str, Any]) -> tuple[str, object]:
     try:
         return "ok", dict(ObservationRecordSerializer().run_validation(dict(data)))
     except serializers.ValidationError as exc:
         return "rejected", flatten(exc.detail)
 
 
-def _fast(validator: ValuesValidator, data: dict) -> tuple[str, object]:
+def _fast(validator: ValuesValidator, data: dict[str, Any]) -> tuple[str, object]:
     try:
         return "ok", validator.validate(dict(data))
     except RejectedRowError as exc:
