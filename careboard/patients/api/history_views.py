@@ -199,7 +199,9 @@ class TimelineChangeSerializer(serializers.Serializer[dict[str, Any]]):
     after = ChangeValueField(allow_null=True)
 
 
-class TimelineEntrySerializer(serializers.Serializer[timeline.Entry]):
+# Its instances are timeline.Entry objects, passed one by one or as a list (many=True); the
+# stubs type a many=True call as the single serializer, so the instance is left open.
+class TimelineEntrySerializer(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
     kind = serializers.ChoiceField(choices=timeline.KINDS)
     by = UserRefSerializer(allow_null=True, help_text="null: the system, or not known.")
@@ -255,7 +257,4 @@ class PatientTimelineView(APIView):
             request,
             view=self,
         )
-        # What many=True builds, spelled out: the stubs type a many=True call as the single
-        # serializer, which takes one entry.
-        data = serializers.ListSerializer(instance=page, child=TimelineEntrySerializer()).data
-        return paginator.get_paginated_response(data)
+        return paginator.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
