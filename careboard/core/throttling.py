@@ -16,13 +16,20 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
 from rest_framework import throttling
 
 logger = logging.getLogger(__name__)
+
+# The mixins below are only ever combined with DRF's SimpleRateThrottle; the type checker is
+# told so, and checks their use of its attributes and of super() against that class.
+if TYPE_CHECKING:
+    _Throttle = throttling.SimpleRateThrottle
+else:
+    _Throttle = object
 
 # KEYS[1]: the caller's window. ARGV: now, window (s), limit, a unique member for this request.
 # Returns {allowed, requests in the window, time of the oldest one (when refused)}.
@@ -58,27 +65,31 @@ def _redis_script() -> Any:
     return _script or None
 
 
-class _RedisWindow:
+class _RedisWindow(_Throttle):
     """``SimpleRateThrottle.allow_request`` and ``wait`` over one script call."""
 
     _counted: tuple[int, float] | None = None
+    # Set by SimpleRateThrottle.__init__ from the rate (which the stubs leave out); read only
+    # once a rate is known.
+    num_requests: int
+    duration: int
 
     def allow_request(self, request: Any, view: Any) -> bool:
         script = _redis_script()
         if script is None:
-            return super().allow_request(request, view)  # type: ignore[misc]
-        if self.rate is None:  # type: ignore[attr-defined]
+            return super().allow_request(request, view)
+        if self.rate is None:
             return True
-        key = self.get_cache_key(request, view)  # type: ignore[attr-defined]
+        key = self.get_cache_key(request, view)
         if key is None:
             return True
-        self.now = self.timer()  # type: ignore[attr-defined]
+        self.now = self.timer()
         allowed, count, oldest = script(
             keys=[cache.make_and_validate_key(key)],
             args=[
                 self.now,
-                self.duration,  # type: ignore[attr-defined]
-                self.num_requests,  # type: ignore[attr-defined]
+                self.duration,
+                self.num_requests,
                 f"{self.now}:{secrets.token_hex(4)}",
             ],
         )
@@ -87,21 +98,21 @@ class _RedisWindow:
 
     def wait(self) -> float | None:
         if self._counted is None:
-            return super().wait()  # type: ignore[misc]
+            return super().wait()
         # As DRF's: the time left until the oldest request leaves the window, shared out
         # over the requests that will then be available.
         count, oldest = self._counted
-        remaining = self.duration - (self.now - oldest)  # type: ignore[attr-defined]
-        available = self.num_requests - count + 1  # type: ignore[attr-defined]
+        remaining = self.duration - (self.now - oldest)
+        available = self.num_requests - count + 1
         if available <= 0:
             return None
         return remaining / float(available)
 
 
-class _FailOpen:
+class _FailOpen(_Throttle):
     def allow_request(self, request: Any, view: Any) -> bool:
         try:
-            return super().allow_request(request, view)  # type: ignore[misc]
+            return super().allow_request(request, view)
         except (RedisError, OSError) as exc:
             logger.warning(
                 "rate limit not checked, the cache is unavailable: %s", type(exc).__name__
