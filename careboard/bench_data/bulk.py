@@ -63,7 +63,7 @@ class Table:
         self._attnames = [f.attname for f in self.fields]
 
     @staticmethod
-    def _default_for(field: models.Field) -> Callable[[], Any]:
+    def _default_for(field: models.Field[Any, Any]) -> Callable[[], Any]:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             return timezone.now
         if field.has_default():
@@ -80,7 +80,7 @@ class Table:
         return missing
 
     @staticmethod
-    def _prep_for(field: models.Field) -> Callable[[Any], Any] | None:
+    def _prep_for(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
         # Fields whose Python value is not what the column stores (CodeSetField: ",a,b,").
         if isinstance(field, models.JSONField):
             return None  # dicts and lists are dumped by copy_text
@@ -161,7 +161,7 @@ class Writer:
             else:
                 # Model instances: bulk_create fills auto_now fields with now; callers that
                 # care (created_at of generated rows) update them afterwards if needed.
-                model.objects.bulk_create(pending, batch_size=500)
+                model._default_manager.bulk_create(pending, batch_size=500)
             took = time.perf_counter() - started
             self.seconds[table.name] = self.seconds.get(table.name, 0.0) + took
             self.counts[table.name] = self.counts.get(table.name, 0) + len(pending)

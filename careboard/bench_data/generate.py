@@ -44,7 +44,13 @@ from careboard.builder.snapshot import SNAPSHOT_SCHEMA, item_snapshot
 from careboard.organizations.models import Membership, Organization, Ward
 from careboard.organizations.roles import Role
 from careboard.patients import assessment
-from careboard.patients.models import Admission, Observation, Patient, PhaseChange
+from careboard.patients.models import (
+    Admission,
+    AdmissionMove,
+    Observation,
+    Patient,
+    PhaseChange,
+)
 from careboard.users.models import ApiToken, User
 
 GENERATED_SLUG_PREFIX = "gen-"
@@ -175,7 +181,7 @@ class Progress:
         self._bar = None
         if enabled:
             try:
-                from tqdm import tqdm  # type: ignore[import-not-found]
+                from tqdm import tqdm
 
                 self._bar = tqdm(total=total, desc=label, unit="row", file=stream)
             except ImportError:
@@ -232,7 +238,7 @@ def delete_generated(*, log: Callable[[str], None] = lambda _m: None) -> None:
         raw_delete(Observation.history.filter(admission_id__in=admission_ids))
         raw_delete(Observation.objects.filter(admission__in=admission_ids))
         raw_delete(PhaseChange.objects.filter(admission__in=admission_ids))
-        raw_delete(Admission.moves.rel.related_model.objects.filter(admission__in=admission_ids))
+        raw_delete(AdmissionMove.objects.filter(admission__in=admission_ids))
         raw_delete(Admission.history.filter(ward_id__in=Ward.objects.filter(organization__in=ids)))
         raw_delete(admissions)
         raw_delete(Patient.history.filter(organization_id__in=ids))
@@ -427,9 +433,9 @@ class Generator:
         staff: dict[str, list[User]] = {}
         memberships = []
         for user in users:
-            role = user.email.split("@")[0].rstrip("0123456789")
-            staff.setdefault(role, []).append(user)
-            memberships.append(Membership(user=user, organization=org, role=role))
+            role_name = user.email.split("@")[0].rstrip("0123456789")
+            staff.setdefault(role_name, []).append(user)
+            memberships.append(Membership(user=user, organization=org, role=role_name))
         Membership.objects.bulk_create(memberships)
         self.counts["users"] = self.counts.get("users", 0) + len(users)
         return org, wards, staff
@@ -698,7 +704,7 @@ class Generator:
             large = k < big
             n_sessions = 5 if large else rng.randint(1, 4)
             created = self.now - timedelta(days=rng.uniform(10, 700))
-            program = {
+            program: dict[str, Any] = {
                 "id": uuid.uuid4(),
                 "organization_id": org.pk,
                 "name": f"{rng.choice(list(_MOVES)).replace('_', ' ').title()} program {k + 1}",

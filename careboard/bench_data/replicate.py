@@ -61,16 +61,22 @@ def _new_key(model: type[models.Model]) -> str:
 
 
 def _column_value(
-    model: type[models.Model], field: models.Field, *, slug: str, name: str, time_zone: str
+    model: type[models.Model],
+    field: models.Field[Any, Any],
+    *,
+    slug: str,
+    name: str,
+    time_zone: str,
 ) -> tuple[str, str]:
     """The SELECT expression of one column of the copy, and the join it needs ('' if none)."""
     column = field.column
     copied = {m for m, _path in _OWNED}
     if field.primary_key:
         return "m.new", ""
-    if field.is_relation and field.related_model in copied:
+    related = field.related_model  # a model, or "self" where a relation is not yet resolved
+    if field.is_relation and isinstance(related, type) and related in copied:
         alias = f"f_{column}"
-        join = f"LEFT JOIN {_map_table(field.related_model)} {alias} ON {alias}.old = t.{column}"
+        join = f"LEFT JOIN {_map_table(related)} {alias} ON {alias}.old = t.{column}"
         # A reference outside the organisation (none are generated) keeps its value.
         return f"COALESCE({alias}.new, t.{column})", join
     if model is Organization and column == "slug":
@@ -102,7 +108,7 @@ def copy_organization(
         # for ten million observations would queue tens of millions of checks at commit.
         cursor.execute("SET LOCAL session_replication_role = replica")
         for model, path in _OWNED:
-            ids = model.objects.filter(**{path: source.pk}).values("pk").distinct()
+            ids = model._default_manager.filter(**{path: source.pk}).values("pk").distinct()
             sql, ids_params = ids.query.sql_with_params()
             table = _map_table(model)
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
