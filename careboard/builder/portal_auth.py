@@ -24,9 +24,24 @@ from rest_framework.request import Request
 
 from careboard.builder.assignments import PORTAL_TOKEN_PREFIX, portal_token_touch
 from careboard.builder.models import Assignment, AssignmentStatus, PortalToken
+from careboard.organizations.models import Organization
+from careboard.patients.models import Patient
 from careboard.users.tokens import digest
 
 REALM = 'Bearer realm="portal"'
+
+# Of the organisation and the patient the portal reads only the time zone and the language:
+# the other columns (the patient's name, hospital number, contacts) are not loaded at all,
+# which keeps personal data out of the portal's requests and the lookup cheaper.
+_NOT_READ = tuple(
+    f"assignment__{relation}__{field.name}"
+    for relation, model, kept in (
+        ("organization", Organization, {"time_zone"}),
+        ("patient", Patient, {"preferred_language"}),
+    )
+    for field in model._meta.concrete_fields
+    if not field.primary_key and field.name not in kept
+)
 
 
 class PortalPatient:
@@ -53,13 +68,16 @@ def token_for_secret(secret: str) -> PortalToken:
     """The live portal token ``secret`` belongs to; raises AuthenticationFailed otherwise."""
     if not secret.startswith(PORTAL_TOKEN_PREFIX):
         raise exceptions.AuthenticationFailed("Not a portal token.")
-    token = (
-        PortalToken.objects.select_related("assignment__organization", "assignment__patient")
-        .filter(token_hash=digest(secret))
-        .first()
-    )
-    if token is None:
-        raise exceptions.AuthenticationFailed("Invalid token.")
+    # One query, read afresh on every request (never cached: a revocation acts at once).
+    # ``get`` on the unique hash, not ``first``: no ORDER BY to build or run.
+    try:
+        token = (
+            PortalToken.objects.select_related("assignment__organization", "assignment__patient")
+            .defer(*_NOT_READ)
+            .get(token_hash=digest(secret))
+        )
+    except PortalToken.DoesNotExist as exc:
+        raise exceptions.AuthenticationFailed("Invalid token.") from exc
     if token.revoked_at is not None:
         raise exceptions.AuthenticationFailed("This link was replaced or withdrawn.")
     if token.assignment.status != AssignmentStatus.ACTIVE:

@@ -235,3 +235,23 @@ def test_query_count_does_not_grow_with_the_program(organization, therapist, tod
         assert len(large_client.get(TODAY_URL).json()["sessions"][0]["items"]) == 10
 
     assert len(many) == len(one)
+
+
+def test_token_lookup_is_one_query_without_the_patients_personal_data(
+    organization, therapist, today
+):
+    from careboard.builder.portal_auth import token_for_secret
+
+    assignment, secret = _assigned(organization, therapist, today)
+    token_for_secret(secret)  # the first use of a token is recorded
+
+    with CaptureQueriesContext(connection) as queries:
+        token = token_for_secret(secret)
+
+    # The token (with its assignment, organisation and patient), then the consent.
+    assert len(queries) == 2
+    patient = token.assignment.patient
+    assert {"given_name", "family_name", "mrn", "phone", "email"} <= patient.get_deferred_fields()
+    assert patient.preferred_language == "de"
+    assert token.assignment.organization.tz == organization.tz
+    assert token.assignment.snapshot == assignment.snapshot
