@@ -76,7 +76,10 @@ def main() -> None:
                         conn.execute(sql)
                 times.append((time.perf_counter() - started) * 1000)
             medians.append({"sql": sql[:200], "ms": statistics.median(times)})
-        plan = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {board}").fetchone()[0][0]
+        explained = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {board}").fetchone()
+        if explained is None:  # EXPLAIN always answers one row
+            raise RuntimeError("EXPLAIN returned no plan")
+        plan = explained[0][0]
         text = "\n".join(
             r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {board}").fetchall()
         )

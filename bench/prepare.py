@@ -18,7 +18,8 @@ import json
 import os
 import random
 import sys
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,17 +38,20 @@ from careboard.builder.models import Assignment, Program  # noqa: E402
 from careboard.organizations.models import Membership, Organization, Ward  # noqa: E402
 from careboard.organizations.roles import Role  # noqa: E402
 from careboard.patients.models import Admission  # noqa: E402
+from careboard.users.models import User  # noqa: E402
 from careboard.users.services import api_token_create  # noqa: E402
 
 
-def member(org: Organization, role: str):
-    return (
+def member(org: Organization, role: str) -> User:
+    membership = (
         Membership.objects.filter(organization=org, role=role)
         .select_related("user")
         .order_by("user__email")
         .first()
-        .user
     )
+    if membership is None:
+        raise SystemExit(f"{org.slug} has no member with the role {role}")
+    return membership.user
 
 
 def main() -> None:
@@ -109,7 +113,13 @@ def main() -> None:
         write_import_file(args.import_file, args.import_rows, current, rng, now)
 
 
-def write_import_file(path: str, rows: int, current, rng: random.Random, now) -> None:
+def write_import_file(
+    path: str,
+    rows: int,
+    current: list[tuple[uuid.UUID, datetime]],
+    rng: random.Random,
+    now: datetime,
+) -> None:
     """Valid back-filled sets for current admissions, in time order per file."""
     fields = [
         "admission",

@@ -33,7 +33,8 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from run import request_lines  # noqa: E402
+
+from bench.run import request_lines  # noqa: E402
 
 
 def main() -> None:

@@ -200,7 +200,7 @@ def ensure_production_group() -> None:
 
 def start_server(
     env: dict[str, str], workers: int, logfile: Path, port: int = PORT
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     ensure_production_group()
     cmd = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -232,7 +232,7 @@ def start_server(
     raise SystemExit(f"the server did not start; see {logfile}")
 
 
-def stop_server(server: subprocess.Popen) -> None:
+def stop_server(server: subprocess.Popen[bytes]) -> None:
     server.send_signal(signal.SIGTERM)
     try:
         server.wait(timeout=20)
@@ -416,9 +416,10 @@ def read_meta(database: str) -> dict[str, Any] | None:
         return None
     query = f"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{database}'"  # noqa: S608, E501
     try:
-        return json.loads(psql_value("postgres", query))
+        meta: dict[str, Any] = json.loads(psql_value("postgres", query))
     except ValueError:
         return None
+    return meta
 
 
 def reuse_refusal(database: str, scale: str, meta: dict[str, Any] | None, max_hours: float) -> str:
