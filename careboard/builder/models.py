@@ -256,6 +256,24 @@ PROGRESSION_LIMITS: dict[str, Decimal] = {
 }
 
 
+# An item's dosage and progression, as every reader and writer of items lists them (services,
+# serializers, the detail's values() query): add a dosage field here once.
+DOSAGE_FIELDS = (
+    "sets",
+    "reps",
+    "hold_seconds",
+    "duration_seconds",
+    "rest_seconds",
+    "load_kg",
+    "side",
+    "tempo",
+    "notes",
+    "progression_field",
+    "progression_step",
+    "progression_cap",
+)
+
+
 class ProgramItem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(ProgramSession, on_delete=models.CASCADE, related_name="items")

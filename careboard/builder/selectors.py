@@ -12,7 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from careboard.builder.models import Exercise, Program, ProgramItem, ProgramSession
+from careboard.builder.models import (
+    DOSAGE_FIELDS,
+    Exercise,
+    Program,
+    ProgramItem,
+    ProgramSession,
+)
 from careboard.organizations import access
 from careboard.organizations.roles import Capability
 
@@ -64,18 +70,7 @@ PROGRAM_ITEM_COLUMNS = (
     "session_id",
     "position",
     "exercise_id",
-    "sets",
-    "reps",
-    "hold_seconds",
-    "duration_seconds",
-    "rest_seconds",
-    "load_kg",
-    "side",
-    "tempo",
-    "notes",
-    "progression_field",
-    "progression_step",
-    "progression_cap",
+    *DOSAGE_FIELDS,
     "exercise__name",
     "exercise__instructions",
     "exercise__translations",

@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from careboard.builder import video
 from careboard.builder.models import (
+    DOSAGE_FIELDS,
     Exercise,
     Program,
     ProgramItem,
@@ -63,21 +64,7 @@ EXERCISE_FIELDS = (
 )
 PROGRAM_FIELDS = ("name", "description", "status", "duration_weeks", "is_template")
 SESSION_FIELDS = ("name", "times_per_day", "days_of_week")
-ITEM_FIELDS = (
-    "exercise",
-    "sets",
-    "reps",
-    "hold_seconds",
-    "duration_seconds",
-    "rest_seconds",
-    "load_kg",
-    "side",
-    "tempo",
-    "notes",
-    "progression_field",
-    "progression_step",
-    "progression_cap",
-)
+ITEM_FIELDS = ("exercise", *DOSAGE_FIELDS)
 
 # Exercises ---------------------------------------------------------------------------
 
@@ -571,7 +558,7 @@ def _item_state(item: ProgramItem) -> tuple[Any, ...]:
         item.session_id,
         item.position,
         item.exercise_id,
-        *(getattr(item, f) for f in ITEM_FIELDS if f != "exercise"),
+        *(getattr(item, f) for f in DOSAGE_FIELDS),
     )
 
 
@@ -597,6 +584,6 @@ def _copy(source: Program, *, by: User | None, name: str, is_template: bool | No
                 session=session,
                 position=item.position,
                 exercise_id=item.exercise_id,
-                **{field: getattr(item, field) for field in ITEM_FIELDS if field != "exercise"},
+                **{field: getattr(item, field) for field in DOSAGE_FIELDS},
             )
     return program

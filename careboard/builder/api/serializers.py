@@ -18,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from careboard.builder.models import (
+    DOSAGE_FIELDS,
     MAX_STEPS,
     Exercise,
     Program,
@@ -220,18 +221,7 @@ class ProgramItemSerializer(serializers.ModelSerializer[ProgramItem]):
             "position",
             "exercise",
             "exercise_summary",
-            "sets",
-            "reps",
-            "hold_seconds",
-            "duration_seconds",
-            "rest_seconds",
-            "load_kg",
-            "side",
-            "tempo",
-            "notes",
-            "progression_field",
-            "progression_step",
-            "progression_cap",
+            *DOSAGE_FIELDS,
         )
         read_only_fields = fields
 
@@ -316,20 +306,6 @@ def _localized_values(item: dict[str, Any], language: str | None) -> dict[str, A
 
 
 _DATETIME = serializers.DateTimeField()
-_ITEM_FIELDS = (
-    "sets",
-    "reps",
-    "hold_seconds",
-    "duration_seconds",
-    "rest_seconds",
-    "load_kg",
-    "side",
-    "tempo",
-    "notes",
-    "progression_field",
-    "progression_step",
-    "progression_cap",
-)
 
 
 def program_detail_data(
@@ -375,7 +351,7 @@ def program_detail_data(
                             "thumbnail_url": item["exercise__thumbnail_url"],
                             "archived": item["exercise__archived"],
                         },
-                        **{name: item[name] for name in _ITEM_FIELDS},
+                        **{name: item[name] for name in DOSAGE_FIELDS},
                     }
                     for item in session["items"]
                 ],
@@ -404,18 +380,7 @@ class ProgramItemWriteSerializer(serializers.ModelSerializer[ProgramItem]):
         fields = (
             "id",
             "exercise",
-            "sets",
-            "reps",
-            "hold_seconds",
-            "duration_seconds",
-            "rest_seconds",
-            "load_kg",
-            "side",
-            "tempo",
-            "notes",
-            "progression_field",
-            "progression_step",
-            "progression_cap",
+            *DOSAGE_FIELDS,
         )
         validators: list[Any] = []
 
