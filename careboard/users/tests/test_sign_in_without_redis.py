@@ -30,6 +30,15 @@ def dead_redis_url() -> str:
     return f"redis://127.0.0.1:{closed_port()}/0"
 
 
+def dead_cache_setting(url: str) -> dict[str, object]:
+    """The production cache backend, pointed at a Redis that is not there."""
+    return {
+        "BACKEND": "careboard.core.cache.SignInResilientRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"socket_connect_timeout": 1},
+    }
+
+
 @pytest.fixture
 def dead_cache(dead_redis_url: str) -> SignInResilientRedisCache:
     return SignInResilientRedisCache(dead_redis_url, {"OPTIONS": {"socket_connect_timeout": 1}})
@@ -60,12 +69,7 @@ def test_other_keys_still_raise_while_redis_is_down(dead_cache, key):
 def test_a_member_signs_in_while_redis_is_down(dead_redis_url):
     user = UserFactory.create(email="nurse@example.test")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    backend = {
-        "BACKEND": "careboard.core.cache.SignInResilientRedisCache",
-        "LOCATION": dead_redis_url,
-        "OPTIONS": {"socket_connect_timeout": 1},
-    }
-    with override_settings(CACHES={"default": backend}):
+    with override_settings(CACHES={"default": dead_cache_setting(dead_redis_url)}):
         client = Client()
         response = client.post(
             "/accounts/login/", {"login": user.email, "password": PASSWORD}, follow=False
@@ -79,12 +83,7 @@ def test_a_member_signs_in_while_redis_is_down(dead_redis_url):
 def test_a_wrong_password_is_still_refused_while_redis_is_down(dead_redis_url):
     user = UserFactory.create(email="nurse@example.test")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    backend = {
-        "BACKEND": "careboard.core.cache.SignInResilientRedisCache",
-        "LOCATION": dead_redis_url,
-        "OPTIONS": {"socket_connect_timeout": 1},
-    }
-    with override_settings(CACHES={"default": backend}):
+    with override_settings(CACHES={"default": dead_cache_setting(dead_redis_url)}):
         client = Client()
         response = client.post("/accounts/login/", {"login": user.email, "password": "wrong"})
 
