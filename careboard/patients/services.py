@@ -3,7 +3,6 @@ publish live events after commit."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from careboard.patients.models import (
     PhaseChange,
     Protocol,
 )
+from careboard.patients.rules_history import load_rules
 from careboard.users.models import User
 
 PATIENT_FIELDS = (
@@ -358,33 +358,22 @@ def admission_refresh(*, admission: Admission, publish: bool = True) -> Admissio
     return admission
 
 
-def _as_it_was(admission: Admission, at: datetime, phases: list[PhaseChange]) -> Admission:
-    """The admission's phase and interval override as they stood at ``at``, so that a
-    rescore does not rewrite history with today's clinical decisions."""
-    then = copy.copy(admission)
-    earlier = [change for change in phases if change.changed_at <= at]
-    if earlier:
-        then.phase = earlier[-1].to_phase
-    elif phases:
-        then.phase = phases[0].from_phase
-    past = admission.history.filter(history_date__lte=at).order_by("-history_date").first()
-    if past is not None:
-        then.interval_override_minutes = past.interval_override_minutes
-    return then
-
-
 def admission_rescore(*, admission: Admission) -> int:
     """Recompute every observation's stored scores in time order (then the admission),
-    each in the context the admission had when it was recorded."""
+    each in the context the admission had when it was recorded: the phase and interval
+    override of that moment, so that a rescore does not rewrite history with today's
+    clinical decisions. Reads the admission's history once, not once per observation."""
+    rules = load_rules([admission])[admission.pk]
+    observations = list(admission.observations.order_by("recorded_at", "created_at"))
+    contexts = _dengue_contexts(observations) if rules.base.dengue else {}
     count = 0
-    phases = list(admission.phase_changes.order_by("changed_at"))
-    for observation in admission.observations.order_by("recorded_at", "created_at"):
-        result = assessment.assess(
-            admission=_as_it_was(admission, observation.recorded_at, phases),
+    for observation in observations:
+        result = assessment.score(
             values=assessment.observation_values(observation),
             recorded_at=observation.recorded_at,
             spo2_scale=observation.spo2_scale,
-            exclude_id=observation.pk,
+            rules=rules.at(observation.recorded_at),
+            context=contexts.get(observation.pk),
         )
         fields = result.model_fields()
         changed = [name for name, value in fields.items() if getattr(observation, name) != value]
@@ -395,6 +384,32 @@ def admission_rescore(*, admission: Admission) -> int:
             count += 1
     admission_refresh(admission=admission)
     return count
+
+
+def _dengue_contexts(observations: list[Observation]) -> dict[Any, assessment.DengueContext]:
+    """Each observation's ``assessment.dengue_context`` (the observation itself left out),
+    from the admission's observations in time order instead of three queries each."""
+    valid = [o for o in observations if o.status != ObservationStatus.ENTERED_IN_ERROR]
+    # The first hematocrit of the others: the admission's first, or its second for the
+    # first itself (whatever their times: ``score`` ignores a baseline from later on).
+    hematocrits = [(o.pk, (o.recorded_at, o.hematocrit)) for o in valid if o.hematocrit is not None]
+    timeline = assessment.DengueTimeline()
+    contexts = {}
+    for observation in observations:
+        first_hct = next((hct for pk, hct in hematocrits[:2] if pk != observation.pk), None)
+        # The timeline's lab and temperature count what came strictly before this moment.
+        before = timeline.context(observation.recorded_at)
+        contexts[observation.pk] = assessment.DengueContext(
+            first_hct=first_hct, previous_lab=before.previous_lab, max_temp=before.max_temp
+        )
+        if observation.status != ObservationStatus.ENTERED_IN_ERROR:
+            timeline.add(
+                observation.recorded_at,
+                observation.hematocrit,
+                observation.platelets,
+                observation.temperature,
+            )
+    return contexts
 
 
 # Observations ------------------------------------------------------------------------
