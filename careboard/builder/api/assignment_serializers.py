@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from careboard.builder.adherence import Adherence, DayCount, Flag, SeriesPoint, WeekCount
 from careboard.builder.models import Assignment, AssignmentStatus, PortalToken
 from careboard.organizations.api.scoping import ScopedPrimaryKeyRelatedField
 from careboard.organizations.roles import Capability
@@ -16,7 +17,7 @@ from careboard.patients.api.serializers import UserRefSerializer
 from careboard.patients.models import Patient
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(serializers.Serializer[Any]):  # input only: no instance
     patient = ScopedPrimaryKeyRelatedField(
         capability=Capability.PATIENT_VIEW, queryset=Patient.objects.all()
     )
@@ -32,7 +33,7 @@ class AssignSerializer(serializers.Serializer):
         return attrs
 
 
-class AssignmentUpdateSerializer(serializers.Serializer):
+class AssignmentUpdateSerializer(serializers.Serializer[Any]):  # input only: no instance
     start_date = serializers.DateField(
         required=False, help_text="Only until the patient has logged activity."
     )
@@ -57,7 +58,7 @@ class PortalTokenInfoSerializer(serializers.ModelSerializer[PortalToken]):
         read_only_fields = fields
 
 
-class FlagSerializer(serializers.Serializer):
+class FlagSerializer(serializers.Serializer[Flag]):
     code = serializers.ChoiceField(choices=["pain_high", "pain_rising", "inactive"])
     severity = serializers.ChoiceField(choices=["high", "medium", "low"], source="level")
     detail = serializers.CharField()
@@ -80,7 +81,7 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
 
     class Meta:
         model = Assignment
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "organization",
             "program",
@@ -102,7 +103,8 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
             "created_at",
             "updated_at",
         )
-        read_only_fields = fields
+        # Any length: the detail and created shapes below extend these.
+        read_only_fields: tuple[str, ...] = fields
 
     def get_update_available(self, assignment: Assignment) -> bool:
         return (
@@ -112,7 +114,7 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
         )
 
 
-class PastSnapshotSerializer(serializers.Serializer):
+class PastSnapshotSerializer(serializers.Serializer[dict[str, Any]]):
     """An earlier snapshot's version and days (``from`` is a keyword, hence get_fields)."""
 
     until = serializers.DateField()
@@ -144,7 +146,7 @@ class AssignmentDetailSerializer(AssignmentSerializer):
         return reverse("builder:handout", args=[assignment.pk])
 
 
-class PortalLinkSerializer(serializers.Serializer):
+class PortalLinkSerializer(serializers.Serializer[dict[str, Any]]):
     portal_token = serializers.CharField(help_text="Shown only in this response.")
     portal_url = serializers.URLField(help_text="The patient's link (token in the fragment).")
     prefix = serializers.CharField()
@@ -163,13 +165,13 @@ class AssignmentCreatedSerializer(AssignmentDetailSerializer):
 # Adherence --------------------------------------------------------------------------------
 
 
-class DayCountSerializer(serializers.Serializer):
+class DayCountSerializer(serializers.Serializer[DayCount]):
     date = serializers.DateField(source="day")
     planned = serializers.IntegerField()
     done = serializers.IntegerField()
 
 
-class WeekCountSerializer(serializers.Serializer):
+class WeekCountSerializer(serializers.Serializer[WeekCount]):
     week = serializers.IntegerField(help_text="Program week, 1-based from the start date.")
     start = serializers.DateField()
     end = serializers.DateField()
@@ -178,14 +180,14 @@ class WeekCountSerializer(serializers.Serializer):
     percent = serializers.FloatField(allow_null=True)
 
 
-class SeriesPointSerializer(serializers.Serializer):
+class SeriesPointSerializer(serializers.Serializer[SeriesPoint]):
     date = serializers.DateField(source="day")
     mean = serializers.FloatField()
     max = serializers.IntegerField()
     count = serializers.IntegerField()
 
 
-class AdherenceSerializer(serializers.Serializer):
+class AdherenceSerializer(serializers.Serializer[Adherence]):
     """Serialises ``careboard.builder.adherence.Adherence``; the assignment's id comes
     from the context (``assignment_id``)."""
 
@@ -204,5 +206,5 @@ class AdherenceSerializer(serializers.Serializer):
     last_activity_on = serializers.DateField(allow_null=True)
 
     @extend_schema_field(OpenApiTypes.UUID)
-    def get_assignment(self, _obj: Any) -> str:
+    def get_assignment(self, _obj: Adherence) -> str:
         return str(self.context["assignment_id"])

@@ -33,6 +33,7 @@ from careboard.core.pagination import TimeCursorPagination
 from careboard.core.versioning import VersionedObjectMixin
 from careboard.organizations import access
 from careboard.organizations.roles import Capability
+from careboard.users.signed_in import signed_in_user
 
 
 def _django_errors(exc: ValidationError) -> DRFValidationError:
@@ -87,7 +88,7 @@ class ProgramAssignView(APIView):
             assignment, secret = assignments.assignment_assign(
                 program=program,
                 patient=data["patient"],
-                by=request.user,
+                by=signed_in_user(request),
                 start_date=data["start_date"],
                 end_date=data.get("end_date"),
             )
@@ -101,7 +102,9 @@ class LogCursorPagination(TimeCursorPagination):
 
 
 @extend_schema(tags=["assignments"])
-class AssignmentViewSet(VersionedObjectMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class AssignmentViewSet(
+    VersionedObjectMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Assignment]
+):
     """Assignments of the caller's organisations.
 
     The list is sorted by urgency: the most severe flag first, then the number of flags,
@@ -152,7 +155,7 @@ class AssignmentViewSet(VersionedObjectMixin, mixins.ListModelMixin, viewsets.Ge
                     raise DRFValidationError({name: ["Not a valid id."]}) from exc
         mine = params.get("mine")
         if mine in ("true", "1"):
-            queryset = queryset.filter(assigned_by=self.request.user)
+            queryset = queryset.filter(assigned_by=signed_in_user(self.request))
         elif mine not in (None, "false", "0"):
             raise DRFValidationError({"mine": ["Use true or false."]})
         if value := params.get("status"):
@@ -176,7 +179,8 @@ class AssignmentViewSet(VersionedObjectMixin, mixins.ListModelMixin, viewsets.Ge
             self._filtered(self.get_queryset()),
             today_of=lambda row: assignments.organization_today(row.organization),
         )
-        page = self.paginate_queryset(rows)
+        # The stubs want a QuerySet; DRF pages any sequence (Django's Paginator slices it).
+        page: list[Assignment] | None = self.paginate_queryset(rows)  # type: ignore[arg-type]
         assert page is not None  # noqa: S101  (the list is always paginated)
         prefetch_related_objects(
             page,
@@ -201,7 +205,7 @@ class AssignmentViewSet(VersionedObjectMixin, mixins.ListModelMixin, viewsets.Ge
         try:
             assignments.assignment_update(
                 assignment=assignment,
-                by=request.user,
+                by=signed_in_user(request),
                 start_date=data.get("start_date"),
                 end_date=data.get("end_date"),
                 clear_end_date="end_date" in data and data["end_date"] is None,
@@ -214,14 +218,18 @@ class AssignmentViewSet(VersionedObjectMixin, mixins.ListModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def reassign(self, request: Request, pk: str) -> Response:
         """Pass the program's current version on to the patient, from today on."""
-        assignment = assignments.assignment_reassign(assignment=self.get_object(), by=request.user)
+        assignment = assignments.assignment_reassign(
+            assignment=self.get_object(), by=signed_in_user(request)
+        )
         return Response(AssignmentDetailSerializer(_detailed(assignment)).data)
 
     @extend_schema(request=None, responses=AssignmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def end(self, request: Request, pk: str) -> Response:
         """End the program today; the portal link stops working."""
-        assignment = assignments.assignment_end(assignment=self.get_object(), by=request.user)
+        assignment = assignments.assignment_end(
+            assignment=self.get_object(), by=signed_in_user(request)
+        )
         return Response(AssignmentDetailSerializer(_detailed(assignment)).data)
 
     @extend_schema(request=None, responses={201: PortalLinkSerializer})
@@ -259,5 +267,6 @@ class AssignmentViewSet(VersionedObjectMixin, mixins.ListModelMixin, viewsets.Ge
     def logs(self, request: Request, pk: str) -> Response:
         """What the patient logged, newest first (cursor-paginated), comments included."""
         assignment = self.get_object()
-        page = self.paginate_queryset(assignment.logs.all())
+        # The stubs tie paging to the viewset's model (Assignment); this action pages its logs.
+        page = self.paginate_queryset(assignment.logs.all())  # type: ignore[arg-type]
         return self.get_paginated_response(ActivityLogSerializer(page, many=True).data)

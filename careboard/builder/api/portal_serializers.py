@@ -6,14 +6,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from careboard.builder.models import ActivityLog, ProgressionField, Side
+from careboard.builder.models import ActivityLog, ProgressionField
+from careboard.builder.vocabulary import Side
 
 MAX_SETS_DONE = 100
 MAX_REPS_DONE = 1000
 MAX_COMMENT = 2000
 
 
-class SnapshotExerciseSerializer(serializers.Serializer):
+class SnapshotExerciseSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField()
     name = serializers.CharField()
     instructions = serializers.ListField(child=serializers.CharField())
@@ -23,7 +24,7 @@ class SnapshotExerciseSerializer(serializers.Serializer):
     thumbnail_url = serializers.CharField()
 
 
-class DosageSerializer(serializers.Serializer):
+class DosageSerializer(serializers.Serializer[dict[str, Any]]):
     sets = serializers.IntegerField(allow_null=True)
     reps = serializers.IntegerField(allow_null=True)
     hold_seconds = serializers.IntegerField(allow_null=True)
@@ -35,13 +36,13 @@ class DosageSerializer(serializers.Serializer):
     notes = serializers.CharField(allow_blank=True)
 
 
-class ProgressionSerializer(serializers.Serializer):
+class ProgressionSerializer(serializers.Serializer[dict[str, Any]]):
     field = serializers.ChoiceField(choices=ProgressionField.choices)
     step = serializers.FloatField(help_text="Added every week after the first.")
     cap = serializers.FloatField(allow_null=True, help_text="Never beyond this value.")
 
 
-class PortalItemSerializer(serializers.Serializer):
+class PortalItemSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField()
     position = serializers.IntegerField()
     exercise = SnapshotExerciseSerializer()
@@ -50,7 +51,7 @@ class PortalItemSerializer(serializers.Serializer):
     done = serializers.IntegerField(help_text="Completed logs of this exercise today.")
 
 
-class PortalSessionSerializer(serializers.Serializer):
+class PortalSessionSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField()
     name = serializers.CharField()
     position = serializers.IntegerField()
@@ -79,7 +80,7 @@ class ActivityLogSerializer(serializers.ModelSerializer[ActivityLog]):
         read_only_fields = fields
 
 
-class PortalProgramRefSerializer(serializers.Serializer):
+class PortalProgramRefSerializer(serializers.Serializer[dict[str, Any]]):
     name = serializers.CharField()
     duration_weeks = serializers.IntegerField()
     start_date = serializers.DateField()
@@ -87,7 +88,7 @@ class PortalProgramRefSerializer(serializers.Serializer):
     last_day = serializers.DateField(help_text="The last scheduled day.")
 
 
-class PortalTodaySerializer(serializers.Serializer):
+class PortalTodaySerializer(serializers.Serializer[dict[str, Any]]):
     date = serializers.DateField(help_text="Today, in the organisation's time zone.")
     week = serializers.IntegerField(
         allow_null=True, help_text="Program week (1-based); null before the start or after."
@@ -98,7 +99,7 @@ class PortalTodaySerializer(serializers.Serializer):
     logs = ActivityLogSerializer(many=True, help_text="What was already logged today.")
 
 
-class PortalProgramItemSerializer(serializers.Serializer):
+class PortalProgramItemSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField()
     position = serializers.IntegerField()
     exercise = SnapshotExerciseSerializer()
@@ -106,7 +107,7 @@ class PortalProgramItemSerializer(serializers.Serializer):
     progression = ProgressionSerializer(allow_null=True)
 
 
-class PortalProgramSessionSerializer(serializers.Serializer):
+class PortalProgramSessionSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.UUIDField()
     name = serializers.CharField()
     position = serializers.IntegerField()
@@ -118,7 +119,7 @@ class PortalProgramSessionSerializer(serializers.Serializer):
     items = PortalProgramItemSerializer(many=True)
 
 
-class PortalProgramSerializer(serializers.Serializer):
+class PortalProgramSerializer(serializers.Serializer[dict[str, Any]]):
     name = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     duration_weeks = serializers.IntegerField()
@@ -130,7 +131,7 @@ class PortalProgramSerializer(serializers.Serializer):
     sessions = PortalProgramSessionSerializer(many=True)
 
 
-class LogCreateSerializer(serializers.Serializer):
+class LogCreateSerializer(serializers.Serializer[Any]):  # input only: no instance
     """What the patient reports. Nothing is defaulted here: the values as sent are the
     request an ``Idempotency-Key`` stands for."""
 
@@ -163,4 +164,5 @@ class LogCreateSerializer(serializers.Serializer):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
+        values: dict[str, Any] = super().to_internal_value(data)
+        return values

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,7 +28,7 @@ from careboard.builder.api.portal_serializers import (
     PortalTodaySerializer,
 )
 from careboard.builder.assignments import activity_log_record, organization_today
-from careboard.builder.models import Assignment
+from careboard.builder.models import Assignment, PortalToken
 from careboard.builder.portal_auth import IsPortalPatient, PortalTokenAuthentication
 from careboard.builder.snapshot import localized_exercise
 
@@ -52,7 +53,11 @@ class PortalView(APIView):
     permission_classes = [IsPortalPatient]
 
     def assignment(self, request: Request) -> Assignment:
-        return request.auth.assignment  # type: ignore[union-attr]
+        """The assignment of the caller's portal token."""
+        token = request.auth
+        if not isinstance(token, PortalToken):  # IsPortalPatient lets no other caller in
+            raise NotAuthenticated
+        return token.assignment
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

@@ -56,7 +56,7 @@ def localized(exercise: Exercise, language: str | None) -> dict[str, Any]:
     }
 
 
-class LocalizedTextSerializer(serializers.Serializer):
+class LocalizedTextSerializer(serializers.Serializer[dict[str, Any]]):
     language = serializers.ChoiceField(
         choices=_LANGUAGES,
         allow_null=True,
@@ -66,7 +66,7 @@ class LocalizedTextSerializer(serializers.Serializer):
     instructions = serializers.ListField(child=serializers.CharField())
 
 
-class TranslationSerializer(serializers.Serializer):
+class TranslationSerializer(serializers.Serializer[dict[str, Any]]):
     name = serializers.CharField(max_length=200)
     instructions = serializers.ListField(
         child=serializers.CharField(max_length=1000),
@@ -377,7 +377,8 @@ class ProgramItemWriteSerializer(serializers.ModelSerializer[ProgramItem]):
 
     class Meta:
         model = ProgramItem
-        fields = (
+        # Any length: the PATCH and add shapes below derive theirs from this one.
+        fields: tuple[str, ...] = (
             "id",
             "exercise",
             *DOSAGE_FIELDS,
@@ -420,7 +421,7 @@ class ProgramItemAddSerializer(ProgramItemWriteSerializer):
         )
 
 
-class ProgramSessionWriteSerializer(serializers.Serializer):
+class ProgramSessionWriteSerializer(serializers.Serializer[Any]):  # input only: no instance
     id = serializers.UUIDField(
         required=False,
         allow_null=True,
@@ -435,10 +436,14 @@ class ProgramSessionWriteSerializer(serializers.Serializer):
         validators=[validate_days_of_week],
         help_text="Weekdays, Monday = 0, each once; empty: every day.",
     )
-    items = ProgramItemWriteSerializer(many=True, default=list, max_length=MAX_ITEMS_PER_SESSION)
+    # many=True builds a ListSerializer, which takes max_length; the stubs type the call as
+    # the child's __init__, which does not.
+    items = ProgramItemWriteSerializer(  # type: ignore[call-arg]
+        many=True, default=list, max_length=MAX_ITEMS_PER_SESSION
+    )
 
 
-class ProgramWriteSerializer(serializers.Serializer):
+class ProgramWriteSerializer(serializers.Serializer[Any]):  # input only: no instance
     """A whole program (POST, PUT): fields, sessions and items, in order."""
 
     organization = ScopedPrimaryKeyRelatedField(
@@ -454,10 +459,13 @@ class ProgramWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ProgramStatus.choices, default=ProgramStatus.DRAFT)
     duration_weeks = serializers.IntegerField(min_value=1, max_value=104, default=4)
     is_template = serializers.BooleanField(default=False)
-    sessions = ProgramSessionWriteSerializer(many=True, default=list, max_length=MAX_SESSIONS)
+    # As ``items`` above: a ListSerializer's max_length, missing from the stubs.
+    sessions = ProgramSessionWriteSerializer(  # type: ignore[call-arg]
+        many=True, default=list, max_length=MAX_SESSIONS
+    )
 
 
-class ProgramPatchSerializer(serializers.Serializer):
+class ProgramPatchSerializer(serializers.Serializer[Any]):  # input only: no instance
     """Program-level fields (PATCH). Sessions and items change through PUT, reorder and
     the item routes."""
 
@@ -468,7 +476,7 @@ class ProgramPatchSerializer(serializers.Serializer):
     is_template = serializers.BooleanField(required=False)
 
 
-class ProgramReorderSerializer(serializers.Serializer):
+class ProgramReorderSerializer(serializers.Serializer[Any]):  # input only: no instance
     sessions = serializers.ListField(
         child=serializers.UUIDField(),
         required=False,
@@ -493,7 +501,7 @@ class ProgramReorderSerializer(serializers.Serializer):
         return attrs
 
 
-class ProgramCopySerializer(serializers.Serializer):
+class ProgramCopySerializer(serializers.Serializer[Any]):  # input only: no instance
     name = serializers.CharField(
         max_length=200,
         required=False,

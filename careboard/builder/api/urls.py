@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
 from careboard.builder.api import assignment_views, portal_views, views
@@ -13,7 +13,7 @@ router.register("exercises", views.ExerciseViewSet, basename="exercise")
 router.register("programs", views.ProgramViewSet, basename="program")
 router.register("assignments", assignment_views.AssignmentViewSet, basename="assignment")
 
-urlpatterns: list = [
+urlpatterns: list[URLPattern | URLResolver] = [
     # One item of a program (the builder's granular edits).
     path(
         "programs/<uuid:program_id>/sessions/<uuid:session_id>/items/",

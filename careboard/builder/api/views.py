@@ -10,7 +10,7 @@ exercise, ``status=archived`` on a program) and DELETE answers 405.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import django_filters
 from django.conf import settings
@@ -22,7 +22,7 @@ from django.utils import translation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,6 +52,10 @@ from careboard.organizations import access
 from careboard.organizations.api.scoping import ScopedViewSetMixin
 from careboard.organizations.models import Organization
 from careboard.organizations.roles import Capability
+from careboard.users.signed_in import signed_in_user
+
+# DRF's filter_queryset keeps whatever row type it is given (models, or values() dicts).
+_Row = TypeVar("_Row")
 
 _ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
 
@@ -115,7 +119,8 @@ def _organization_for_create(
 # Exercises ----------------------------------------------------------------------------------
 
 
-class ExerciseFilter(django_filters.FilterSet):
+# django-filter ships no types: its FilterSet is Any to mypy.
+class ExerciseFilter(django_filters.FilterSet):  # type: ignore[misc]
     search = django_filters.CharFilter(
         method="filter_search", help_text="Words of the name or steps, in any language."
     )
@@ -157,7 +162,7 @@ class ExerciseViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Exercise],
 ):
     """The exercise library: the shared global library (read-only) and the caller's
     organisations' own exercises. Names and steps come in the caller's language where
@@ -176,7 +181,7 @@ class ExerciseViewSet(
     def get_queryset(self) -> QuerySet[Exercise]:
         return selectors.exercises_visible_to(self.request.user)
 
-    def filter_queryset(self, queryset: QuerySet[Exercise]) -> QuerySet[Exercise]:
+    def filter_queryset(self, queryset: QuerySet[Exercise, _Row]) -> QuerySet[Exercise, _Row]:
         queryset = super().filter_queryset(queryset)
         # The library shows current exercises unless asked otherwise; an archived one
         # stays readable by id (programs still refer to it).
@@ -187,26 +192,29 @@ class ExerciseViewSet(
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "language": request_language(self.request)}
 
+    # The object is the one get_object() fetched, an Exercise; the mixin takes any Model.
     def check_object_permissions(self, request: Request, obj: Exercise) -> None:  # type: ignore[override]
         if obj.organization_id is None and self.capability_for_action() is not None:
             raise PermissionDenied("The shared global library is read-only.")
         super().check_object_permissions(request, obj)
 
-    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
+    def perform_create(self, serializer: serializers.BaseSerializer[Exercise]) -> None:
+        data = dict(serializer.validated_data)
         organization = _organization_for_create(
             self.request, data.pop("organization", None), Capability.EXERCISE_MANAGE
         )
         try:
             serializer.instance = services.exercise_create(
-                organization=organization, by=self.request.user, **data
+                organization=organization, by=signed_in_user(self.request), **data
             )
         except DjangoValidationError as exc:
             raise _django_errors(exc) from exc
 
-    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
-        data = dict(serializer.validated_data)  # type: ignore[arg-type]
-        exercise: Exercise = serializer.instance  # type: ignore[assignment]
+    def perform_update(self, serializer: serializers.BaseSerializer[Exercise]) -> None:
+        exercise = serializer.instance
+        if exercise is None:  # update() always passes the object it fetched
+            raise NotFound
+        data = dict(serializer.validated_data)
         organization = data.pop("organization", None)
         if organization is not None and organization.pk != exercise.organization_id:
             raise DRFValidationError({"organization": ["An exercise cannot change owner."]})
@@ -219,7 +227,7 @@ class ExerciseViewSet(
 # Programs ----------------------------------------------------------------------------------
 
 
-class ProgramFilter(django_filters.FilterSet):
+class ProgramFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped, as above
     status = django_filters.ChoiceFilter(choices=ProgramStatus.choices)
     is_template = django_filters.BooleanFilter()
     search = django_filters.CharFilter(
@@ -260,7 +268,7 @@ def _with_etag(response: Response, program: Program) -> Response:
     return response
 
 
-class ProgramViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class ProgramViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Program]):
     """Programs and templates of the caller's organisations: sessions of exercises with
     their dosage. Therapists and physicians write; everyone on staff reads. Every response
     about one program carries its `ETag`; changes need `If-Match` (428 without, 412 when
@@ -296,7 +304,7 @@ class ProgramViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Generic
             return queryset.select_related("created_by")
         return queryset
 
-    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Program]]:
         return ProgramListSerializer if self.action == "list" else ProgramSerializer
 
     def get_serializer_context(self) -> dict[str, Any]:
@@ -329,7 +337,9 @@ class ProgramViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Generic
             request, data.pop("organization", None), Capability.PROGRAM_WRITE
         )
         try:
-            program = services.program_create(organization=organization, by=request.user, **data)
+            program = services.program_create(
+                organization=organization, by=signed_in_user(request), **data
+            )
         except DjangoValidationError as exc:
             raise _django_errors(exc) from exc
         return self._detail(program, status_code=status.HTTP_201_CREATED)
@@ -409,7 +419,9 @@ class ProgramViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Generic
         serializer = ProgramCopySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         copy = services.program_duplicate(
-            program=program, by=request.user, name=serializer.validated_data.get("name", "")
+            program=program,
+            by=signed_in_user(request),
+            name=serializer.validated_data.get("name", ""),
         )
         return self._detail(copy, status_code=status.HTTP_201_CREATED)
 
@@ -426,7 +438,9 @@ class ProgramViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Generic
         serializer = ProgramCopySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         program = services.program_instantiate(
-            template=template, by=request.user, name=serializer.validated_data.get("name", "")
+            template=template,
+            by=signed_in_user(request),
+            name=serializer.validated_data.get("name", ""),
         )
         return self._detail(program, status_code=status.HTTP_201_CREATED)
 
