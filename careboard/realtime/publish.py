@@ -40,31 +40,41 @@ def access_changed_after_commit(user_id: Any) -> None:
     token revoked): a connection lives for hours and must not keep receiving a ward's
     events once its user may no longer see that ward.
     """
-
-    def run() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(user_group(user_id), {"type": ACCESS_CHANGED})
-        except Exception:  # the write succeeded; a lost notice must not fail it
-            logger.exception("could not notify the connections of user %s", user_id)
-
-    transaction.on_commit(run)
+    transaction.on_commit(
+        lambda: _send(
+            [user_group(user_id)],
+            {"type": ACCESS_CHANGED},
+            what=f"the access change of user {user_id}",
+        )
+    )
 
 
 def send_now(groups: Iterable[str], event: dict[str, Any]) -> None:
     """Send ``event`` to every group at once (call only after commit, from sync code)."""
+    ok = _send(groups, _event_message(event), what=event.get("type"))
+    if ok is not None:
+        metrics.event_published(event.get("type"), ok=ok)
+
+
+def _send(groups: Iterable[str], message: dict[str, Any], *, what: Any) -> bool | None:
+    """Send ``message`` to each group once; ``what`` names it in the logs. Whether every
+    group took it (None: no channel layer, nothing sent). Never raises: the write that
+    sends has succeeded, and a lost message must not fail it."""
     layer = get_channel_layer()
     if layer is None:
-        return
+        return None
     try:
         # One event loop (and, with Redis, one connection) for all the groups, not one each.
-        failed = async_to_sync(_send_all)(layer, list(dict.fromkeys(groups)), event)
-    except Exception:  # a broken channel layer must not fail the clinical write
-        logger.exception("could not publish %s", event.get("type"))
-        failed = 1
-    metrics.event_published(event.get("type"), ok=not failed)
+        failed = async_to_sync(_send_all)(layer, list(dict.fromkeys(groups)), message, what)
+    except Exception:  # a broken channel layer must not fail the write that sends
+        logger.exception("could not publish %s", what)
+        return False
+    return not failed
+
+
+def _event_message(event: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message that carries an event to the consumers' ``careboard_event``."""
+    return {"type": "careboard.event", "event": event}
 
 
 def send_many(events: list[tuple[list[str], dict[str, Any]]]) -> None:
@@ -83,18 +93,20 @@ def send_many(events: list[tuple[list[str], dict[str, Any]]]) -> None:
 
 
 async def _send_each(layer: Any, events: list[tuple[list[str], dict[str, Any]]]) -> list[int]:
-    return [await _send_all(layer, list(dict.fromkeys(g)), event) for g, event in events]
+    return [
+        await _send_all(layer, list(dict.fromkeys(g)), _event_message(event), event.get("type"))
+        for g, event in events
+    ]
 
 
-async def _send_all(layer: Any, groups: list[str], event: dict[str, Any]) -> int:
+async def _send_all(layer: Any, groups: list[str], message: dict[str, Any], what: Any) -> int:
     """Send to each group; the number of groups the layer did not take."""
-    message = {"type": "careboard.event", "event": event}
     failed = 0
     for group in groups:
         try:
             await layer.group_send(group, message)
-        except Exception:  # one unreachable group must not keep the event from the others
-            logger.exception("could not publish %s to %s", event.get("type"), group)
+        except Exception:  # one unreachable group must not keep the message from the others
+            logger.exception("could not publish %s to %s", what, group)
             failed += 1
     return failed
 

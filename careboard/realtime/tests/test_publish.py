@@ -135,6 +135,64 @@ def test_a_build_that_returns_none_sends_nothing(layer, django_capture_on_commit
     assert layer.sent == []
 
 
+@pytest.mark.django_db
+def test_access_changed_reaches_the_users_group_only_after_commit(
+    layer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            publish.access_changed_after_commit(7)
+        assert layer.sent == []
+
+    # The consumer's own message type, not an event forwarded to the client.
+    assert layer.sent == [("user.7", {"type": "careboard.access_changed"})]
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_access_change_notifies_nobody(layer, django_capture_on_commit_callbacks):
+    class RollbackError(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                publish.access_changed_after_commit(7)
+                raise RollbackError
+        except RollbackError:
+            pass
+
+    assert callbacks == []
+    assert layer.sent == []
+
+
+@pytest.mark.django_db
+def test_a_lost_access_change_is_logged_not_raised(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    fake = FakeLayer(failing=frozenset({"user.7"}))
+    monkeypatch.setattr(publish, "get_channel_layer", lambda: fake)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish.access_changed_after_commit(7)
+
+    assert fake.sent == []
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "user 7" in errors[0]
+
+
+@pytest.mark.django_db
+def test_an_access_change_without_a_channel_layer_is_dropped(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(publish, "get_channel_layer", lambda: None)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        publish.access_changed_after_commit(7)
+
+    assert len(callbacks) == 1
+
+
 # Through the configured channel layer (in memory, or Redis when REDIS_URL is set) ---------
 
 
