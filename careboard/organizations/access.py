@@ -19,12 +19,20 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
+from careboard.core.prepared import PreparedQuery
 from careboard.organizations.models import Membership
 from careboard.organizations.roles import Capability, allows
 
 M = TypeVar("M", bound=Model)
 
 _CACHE_ATTR = "_careboard_roles"
+# Read on every request: compiled once (careboard.core.prepared).
+_ROLES = PreparedQuery(
+    lambda user_id: Membership.objects.filter(user_id=user_id).values_list(
+        "organization_id", "role"
+    ),
+    user_id=int,
+)
 
 
 def roles_of(user: Any) -> dict[uuid.UUID, str]:
@@ -33,7 +41,7 @@ def roles_of(user: Any) -> dict[uuid.UUID, str]:
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
+        cached = dict(_ROLES.rows(user_id=user.pk))
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

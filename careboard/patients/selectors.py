@@ -6,8 +6,10 @@ to its latest observation and its next due time), whatever the number of beds.
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from careboard.core.prepared import PreparedQuery
 from careboard.patients import scoring
 from careboard.patients.models import Admission, DenguePhase
 
@@ -178,13 +181,13 @@ def board_row_from_values(
 
 def board_rows(admissions: QuerySet[Admission], *, now: datetime) -> list[dict[str, Any]]:
     """Sorted board rows of ``admissions``: one query whatever their number."""
+    return rows_from_values(board_values(admissions), now=now)
+
+
+def rows_from_values(values: Iterable[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
+    """Sorted board rows from ``BOARD_COLUMNS`` values."""
     today_cache: dict[str, date] = {}
-    return sort_rows(
-        [
-            board_row_from_values(v, now=now, today_cache=today_cache)
-            for v in board_values(admissions)
-        ]
-    )
+    return sort_rows([board_row_from_values(v, now=now, today_cache=today_cache) for v in values])
 
 
 def _sort_key(row: dict[str, Any]) -> tuple[int, int, int, str, str]:
@@ -215,10 +218,20 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def ward_board(*, ward_id: Any, now: datetime | None = None) -> dict[str, Any]:
+# The board of one ward is the most read query of all (every open board, every refresh):
+# compiled once, not per request (see careboard.core.prepared).
+_WARD_BOARD_VALUES = PreparedQuery(
+    lambda ward_id: (
+        Admission.objects.current().filter(ward_id=ward_id).order_by().values(*BOARD_COLUMNS)
+    ),
+    ward_id=uuid.UUID,
+)
+
+
+def ward_board(*, ward_id: uuid.UUID, now: datetime | None = None) -> dict[str, Any]:
     """The board of one ward: a row per current inpatient, sorted by risk, and a summary."""
     now = now or timezone.now()
-    rows = board_rows(Admission.objects.current().filter(ward_id=ward_id), now=now)
+    rows = rows_from_values(_WARD_BOARD_VALUES.dicts(ward_id=ward_id), now=now)
     return {"generated_at": now.isoformat(), "rows": rows, "summary": summarize(rows)}
 
 

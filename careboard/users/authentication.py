@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from careboard.core.prepared import PreparedQuery
 from careboard.users import tokens
 from careboard.users.models import ApiToken, User
 from careboard.users.services import api_token_touch
+
+_TOKEN_FIELDS = [f.attname for f in ApiToken._meta.concrete_fields]
+_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
+# Every API request starts here: the token and its user in one query compiled once (see
+# careboard.core.prepared). Never cached: a revoked token must stop working at once.
+_TOKEN_WITH_USER = PreparedQuery(
+    lambda key_hash: ApiToken.objects.filter(key_hash=key_hash).values_list(
+        *_TOKEN_FIELDS, *(f"user__{name}" for name in _USER_FIELDS)
+    ),
+    key_hash=str,
+)
+
+
+def _token_by_hash(key_hash: str) -> ApiToken | None:
+    """The token with this hash (``key_hash`` is unique) and its user, or None."""
+    for row in _TOKEN_WITH_USER.rows(key_hash=key_hash):
+        split = len(_TOKEN_FIELDS)
+        token = ApiToken.from_db(DEFAULT_DB_ALIAS, _TOKEN_FIELDS, row[:split])
+        token.user = User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, row[split:])
+        return token
+    return None
 
 
 def user_for_token(secret: str) -> tuple[User, ApiToken]:
@@ -16,7 +39,7 @@ def user_for_token(secret: str) -> tuple[User, ApiToken]:
 
     Used by the REST API and the websocket consumers alike.
     """
-    token = ApiToken.objects.select_related("user").filter(key_hash=tokens.digest(secret)).first()
+    token = _token_by_hash(tokens.digest(secret))
     # One message for every failure: do not tell a guesser which tokens exist.
     if token is None or not token.user.is_active:
         raise exceptions.AuthenticationFailed("Invalid token.")

@@ -67,3 +67,21 @@ def test_one_query_for_any_number_of_beds(nurse, ward):
 
     assert len(rows) == 12
     assert len(queries) == 1
+
+
+def test_ward_board_reads_the_same_rows_as_the_orm_query(nurse, ward):
+    # The ward board runs its query compiled once (PreparedQuery): its rows must be the
+    # ones the ORM's own query gives, discharged patients and other wards left out.
+    observed = admit(ward=ward, by=nurse, bed="1")
+    record(observed, by=nurse, minutes_ago=90, **VITALS_HIGH_8)
+    admit(ward=ward, by=nurse, bed="2", protocol=Protocol.DENGUE)
+    gone = admit(ward=ward, by=nurse, bed="3")
+    gone.discharged_at = timezone.now()
+    gone.save(update_fields=["discharged_at"])
+    now = timezone.now()
+
+    board = selectors.ward_board(ward_id=ward.pk, now=now)
+
+    expected = selectors.board_rows(Admission.objects.current().filter(ward=ward), now=now)
+    assert board["rows"] == expected
+    assert [row["bed"] for row in board["rows"]] == ["1", "2"]
