@@ -1,12 +1,16 @@
-"""The ``schemathesis`` marker, and the counts the CI log shows for the authorization
-matrix and the schemathesis run."""
+"""The ``schemathesis`` marker, the counts the CI log shows for the authorization matrix and
+the schemathesis run, and the private PostgreSQL and Redis servers of the tests that run the
+app as real processes (``test_faults.py``, ``test_two_instances.py``)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from careboard.core.tests.processes import PostgresCluster, RedisServer
 
 MATRIX_TEST = "test_authorization_matrix.py::test_authorization["
 SCHEMATHESIS_TEST = "test_schemathesis.py::test_api"
@@ -17,6 +21,29 @@ _matrix_outcomes: dict[str, str] = {}
 _schemathesis_outcomes: dict[str, str] = {}
 # Filled by test_schemathesis.py: operations and examples per caller.
 schemathesis_tally: dict[str, Counter[str]] = {}
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresCluster]:
+    """A private PostgreSQL cluster for one test module, removed with its databases after it
+    (the tests stop and start it; the machine's own server is never touched)."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    """A private Redis server for one test module, removed after it."""
+    server = RedisServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
 
 
 def pytest_configure(config: pytest.Config) -> None:

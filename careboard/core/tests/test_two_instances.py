@@ -96,26 +96,6 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.close()
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
-
-
-@pytest.fixture(scope="module")
 def app_env(postgres: PostgresCluster, redis_server: RedisServer) -> dict[str, str]:
     """Production settings against the shared private servers (both instances alike)."""
     env = {
