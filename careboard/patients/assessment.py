@@ -1,7 +1,8 @@
 """Scores an observation in its admission's context with the pure rules in ``scoring/``.
 
-The one bridge between the models and ``careboard.patients.scoring``: recording, amending,
-previewing and rescoring all call ``assess``, so there is one scoring implementation.
+The one bridge between the models and ``careboard.patients.scoring``: recording, amending
+and previewing call ``assess``; rescoring and the bulk import call ``score`` (what ``assess``
+runs) with the rules and dengue context they hold in memory. One scoring implementation.
 """
 
 from __future__ import annotations

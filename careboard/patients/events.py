@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from careboard.core.prepared import PreparedQuery
 from careboard.organizations.models import Ward
 from careboard.patients import selectors
 from careboard.patients.models import Admission, Observation
@@ -18,28 +20,36 @@ from careboard.realtime.publish import (
     ward_group,
 )
 
+# Built after every recorded observation, for every open board: compiled once
+# (careboard.core.prepared).
+_EVENT_VALUES = PreparedQuery(
+    lambda pk: Admission.objects.filter(pk=pk).values(
+        *selectors.BOARD_COLUMNS, "discharged_at", "ward__organization_id"
+    ),
+    pk=uuid.UUID,
+)
+
 
 def _event(event_type: str, admission_id: Any, extra_wards: tuple[Any, ...] = ()) -> Any:
     def build() -> tuple[list[str], dict[str, Any]] | None:
-        admission = (
-            Admission.objects.select_related("patient", "ward__organization", "latest_observation")
-            .filter(pk=admission_id)
-            .first()
-        )
-        if admission is None:
+        pk = admission_id if isinstance(admission_id, uuid.UUID) else uuid.UUID(str(admission_id))
+        found = _EVENT_VALUES.dicts(pk=pk)
+        if not found:
             return None
+        values = found[0]
         now = timezone.now()
-        row = selectors.board_row(admission, now=now) if admission.is_current else None
+        current = values["discharged_at"] is None
+        row = selectors.board_row_from_values(values, now=now) if current else None
         groups = [
-            ward_group(admission.ward_id),
+            ward_group(values["ward_id"]),
             *(ward_group(w) for w in extra_wards),
-            organization_group(admission.ward.organization_id),
+            organization_group(values["ward__organization_id"]),
         ]
         return groups, {
             "type": event_type,
             "at": now.isoformat(),
-            "ward": str(admission.ward_id),
-            "admission": str(admission.pk),
+            "ward": str(values["ward_id"]),
+            "admission": str(pk),
             # None when the patient left the board (discharged).
             "row": row,
             "moved_from_ward": str(extra_wards[0]) if extra_wards else None,

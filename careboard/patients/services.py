@@ -453,6 +453,16 @@ _EMPTY_FOR_NULL: dict[str, Callable[[], Any]] = {
 }
 
 
+def _locked(admission: Admission) -> Admission:
+    """The admission read again with its row locked (FOR UPDATE, of the admission only), with
+    the ward, organisation and patient the scoring reads: one query."""
+    return (
+        Admission.objects.select_for_update(of=("self",))
+        .select_related("ward__organization", "patient")
+        .get(pk=admission.pk)
+    )
+
+
 def observation_record(
     *,
     admission: Admission,
@@ -467,8 +477,7 @@ def observation_record(
     with transaction.atomic():
         # Lock the admission and read it again under the lock: a discharge, SpO2 scale,
         # phase or override saved while this request was on its way must apply to it.
-        Admission.objects.select_for_update().filter(pk=admission.pk).first()
-        admission.refresh_from_db()
+        admission = _locked(admission)
         _require_open(admission)
         _validate_time(admission, recorded_at)
         result = assessment.assess(
