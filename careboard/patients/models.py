@@ -285,7 +285,10 @@ class Observation(models.Model):
     """One set of bedside observations, with the scores it produced."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="observations")
+    # No index of its own: observation_adm_time starts with the admission.
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="observations", db_index=False
+    )
     recorded_at = models.DateTimeField(_("recorded at"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -337,8 +340,15 @@ class Observation(models.Model):
     )
     status_reason = models.CharField(max_length=300, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Indexed only where set (below): almost every observation has none, and a full index
+    # would take an entry for each one written.
     status_changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -354,6 +364,12 @@ class Observation(models.Model):
         indexes = [
             # Charts, history and "latest observation": by admission in time order.
             models.Index(fields=["admission", "recorded_at"], name="observation_adm_time"),
+            # Erasing a user sets their withdrawals to NULL: found by this small index.
+            models.Index(
+                fields=["status_changed_by"],
+                condition=Q(status_changed_by__isnull=False),
+                name="observation_status_by",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
