@@ -96,6 +96,14 @@ def scope(
     return queryset.filter(**{f"{org_field}__in": ids})
 
 
+def require_visible(user: Any, capability: Capability, organization_id: uuid.UUID | None) -> None:
+    """Raise 404 unless the user's role in the organisation grants ``capability``: for one
+    object read by its key without ``scope`` (a query compiled once cannot take the scope's
+    list of organisations), answering exactly as ``get_for_user`` would."""
+    if not can(user, capability, organization_id):
+        raise Http404
+
+
 def get_for_user(
     queryset: QuerySet[M],
     user: Any,

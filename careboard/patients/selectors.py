@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from careboard.core.prepared import PreparedQuery
+from careboard.organizations.models import Ward
 from careboard.patients import scoring
 from careboard.patients.models import Admission, DenguePhase
 
@@ -226,6 +227,22 @@ _WARD_BOARD_VALUES = PreparedQuery(
     ),
     ward_id=uuid.UUID,
 )
+
+
+_WARD_HEADER = PreparedQuery(
+    lambda pk: Ward.objects.filter(pk=pk).values("id", "name", "organization_id"), pk=uuid.UUID
+)
+
+
+def ward_header(ward_id: str | uuid.UUID) -> dict[str, Any] | None:
+    """The ward's id, name and organisation (None when there is no such ward or the id is
+    not one), in a query compiled once: read before every board."""
+    try:
+        pk = ward_id if isinstance(ward_id, uuid.UUID) else uuid.UUID(ward_id)
+    except ValueError:
+        return None
+    found = _WARD_HEADER.dicts(pk=pk)
+    return found[0] if found else None
 
 
 def ward_board(*, ward_id: uuid.UUID, now: datetime | None = None) -> dict[str, Any]:

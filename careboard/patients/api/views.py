@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -530,21 +531,19 @@ class WardBoardView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, ward_id: str) -> Response:
-        ward = access.get_for_user(
-            Ward.objects.only("id", "name", "organization_id"),
-            request.user,
-            capability=Capability.PATIENT_VIEW,
-            pk=ward_id,
-        )
-        board = selectors.ward_board(ward_id=ward.pk)
-        board["ward"] = {"id": str(ward.pk), "name": ward.name}
+        ward = selectors.ward_header(ward_id)
+        if ward is None:
+            raise Http404
+        access.require_visible(request.user, Capability.PATIENT_VIEW, ward["organization_id"])
+        board = selectors.ward_board(ward_id=ward["id"])
+        board["ward"] = {"id": str(ward["id"]), "name": ward["name"]}
         # One ward read, not a row per bed: the board is open all day on every ward, and
         # the export joins ward reads to the stays of the patient asking.
         access_log.record(
             request,
             action=AccessAction.WARD_BOARD,
-            organization_id=ward.organization_id,
-            ward_id=ward.pk,
+            organization_id=ward["organization_id"],
+            ward_id=ward["id"],
             count=len(board["rows"]),
         )
         return Response(board)

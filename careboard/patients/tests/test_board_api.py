@@ -276,3 +276,9 @@ def test_board_is_read_only(client_for, nurse, ward):
     assert client_for(nurse).post(url(ward), {}).status_code == 405
     admission.refresh_from_db()
     assert admission.is_current
+
+
+def test_a_ward_id_that_is_not_an_id_is_404(client_for, nurse):
+    response = client_for(nurse).get("/api/v1/wards/not-a-ward/board/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/problem+json")
