@@ -14,6 +14,7 @@ parameters (a ``__in`` list, or a ``None`` that becomes ``IS NULL``, would chang
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import uuid
@@ -21,7 +22,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 # What a parameter value may become on its way to the driver, per backend: UUIDs stay
@@ -44,6 +47,42 @@ def _placeholder(kind: type) -> Any:
     if kind is str:
         return f"\x1fplaceholder-{number}\x1f"
     raise TypeError(f"Unsupported parameter type: {kind!r}")
+
+
+def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """Django's cursor, except on PostgreSQL: one that binds on the server and prepares
+    its statement (wrapped as Django wraps its own, so counting and logging see it). A
+    pooled connection then parses and plans the same SQL once, not on every request;
+    Django's own cursors bind on the client and never prepare."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = _preparing_cursor_class()(connection.connection)
+    wrapper = _LoggedCursor if connection.queries_logged else CursorWrapper
+    return wrapper(raw, connection)
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Django's debug cursor, logging the statement with its values as Django's client-side
+    cursors do (it reads them from the cursor, and a prepared one has none to give)."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    import psycopg  # only on PostgreSQL
+
+    class PreparingCursor(psycopg.Cursor[Any]):
+        def execute(
+            self, query: Any, params: Any = None, *, binary: bool | None = None, **_: Any
+        ) -> PreparingCursor:
+            super().execute(query, params, prepare=True, binary=binary)
+            return self
+
+    return PreparingCursor
 
 
 class _Compiled:
@@ -120,7 +159,7 @@ class PreparedQuery:
                 raise TypeError(f"{name} must be a {self.parameters[name].__name__}.")
             params[position] = form(value)
         connection = connections[using]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
         converters = compiled.converters
@@ -137,3 +176,43 @@ class PreparedQuery:
         """The rows as ``{column: value}``, like ``values()``."""
         names = self.compiled(using).names
         return [dict(zip(names, row, strict=True)) for row in self.rows(using, **values)]
+
+
+class PreparedInsert:
+    """``instance.save(force_insert=True)`` for an append-only model whose rows are written
+    on every request (the access log): the INSERT's SQL built once per database, each
+    value prepared for the database by its field as the ORM prepares it. The primary key
+    is not read back."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self.model = model
+        self.fields = [
+            field
+            for field in model._meta.local_concrete_fields
+            # The database numbers the rows (as the ORM leaves an unset AutoField out).
+            if not field.generated and field is not model._meta.auto_field
+        ]
+        self._sql: dict[str, str] = {}
+
+    def sql(self, using: str = DEFAULT_DB_ALIAS) -> str:
+        sql = self._sql.get(using)
+        if sql is None:
+            qn = connections[using].ops.quote_name
+            columns = ", ".join(qn(field.column) for field in self.fields)
+            placeholders = ", ".join(["%s"] * len(self.fields))
+            # Quoted names from the model's own metadata; the values are parameters.
+            table = qn(self.model._meta.db_table)
+            sql = self._sql[using] = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        return sql
+
+    def insert(self, instance: Model, using: str = DEFAULT_DB_ALIAS) -> None:
+        """Write ``instance`` as a new row (``full_clean`` is the caller's, as for save)."""
+        connection = connections[using]
+        params = [
+            field.get_db_prep_save(field.pre_save(instance, True), connection)
+            for field in self.fields
+        ]
+        with _cursor(connection) as cursor:
+            cursor.execute(self.sql(using), params)
+        instance._state.adding = False
+        instance._state.db = using

@@ -28,8 +28,8 @@ M = TypeVar("M", bound=Model)
 _CACHE_ATTR = "_careboard_roles"
 # Read on every request: compiled once (careboard.core.prepared).
 _ROLES = PreparedQuery(
-    lambda user_id: Membership.objects.filter(user_id=user_id).values_list(
-        "organization_id", "role"
+    lambda user_id: (
+        Membership.objects.filter(user_id=user_id).order_by().values_list("organization_id", "role")
     ),
     user_id=int,
 )

@@ -230,7 +230,8 @@ _WARD_BOARD_VALUES = PreparedQuery(
 
 
 _WARD_HEADER = PreparedQuery(
-    lambda pk: Ward.objects.filter(pk=pk).values("id", "name", "organization_id"), pk=uuid.UUID
+    lambda pk: Ward.objects.filter(pk=pk).order_by().values("id", "name", "organization_id"),
+    pk=uuid.UUID,
 )
 
 

@@ -17,8 +17,10 @@ _USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
 # Every API request starts here: the token and its user in one query compiled once (see
 # careboard.core.prepared). Never cached: a revoked token must stop working at once.
 _TOKEN_WITH_USER = PreparedQuery(
-    lambda key_hash: ApiToken.objects.filter(key_hash=key_hash).values_list(
-        *_TOKEN_FIELDS, *(f"user__{name}" for name in _USER_FIELDS)
+    lambda key_hash: (
+        ApiToken.objects.filter(key_hash=key_hash)
+        .order_by()
+        .values_list(*_TOKEN_FIELDS, *(f"user__{name}" for name in _USER_FIELDS))
     ),
     key_hash=str,
 )

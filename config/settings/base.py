@@ -53,6 +53,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Prepared statements are off in Django's psycopg connections by default (None). A
+    # threshold lets careboard.core.prepared prepare the hot reads it asks for; Django's own
+    # cursors bind on the client and are never prepared, so nothing else changes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 1_000_000)
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Session and item positions are unique per parent with a DEFERRED constraint on PostgreSQL

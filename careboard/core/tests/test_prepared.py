@@ -75,3 +75,48 @@ def test_a_parameter_whose_place_cannot_be_found_once_is_refused(ward):
     unused = PreparedQuery(lambda user_id: Membership.objects.values("role"), user_id=int)
     with pytest.raises(ValueError, match="exactly once"):
         unused.dicts(user_id=1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_postgresql_prepares_the_statement_after_a_few_runs(ward):
+    prepared = PreparedQuery(
+        lambda pk: Ward.objects.filter(pk=pk).values("name", "organization_id"), pk=uuid.UUID
+    )
+    for _ in range(6):
+        assert prepared.dicts(pk=ward.pk)[0]["name"] == ward.name
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%"organizations_ward"."organization_id"%"organizations_ward"."id" = $1%'],
+        )
+        (count,) = cursor.fetchone()
+    assert count == 1
+
+
+def test_prepared_insert_writes_the_row_the_orm_would(nurse, ward):
+    from careboard.core.prepared import PreparedInsert
+    from careboard.privacy.models import AccessLog
+
+    common = {
+        "organization_id": ward.organization_id,
+        "user_id": nurse.pk,
+        "action": "ward_board",
+        "ward_id": ward.pk,
+        "count": 3,
+        "ip": "2001:db8::1",
+        "request_id": "abc",
+    }
+    by_orm = AccessLog(**common)
+    by_orm.save(force_insert=True)
+    prepared = AccessLog(**common)
+    with CaptureQueriesContext(connection) as queries:
+        PreparedInsert(AccessLog).insert(prepared)
+
+    assert len(queries) == 1
+    assert prepared._state.adding is False
+    fields = [*common, "patient_id"]
+    (orm_row,) = AccessLog.objects.filter(pk=by_orm.pk).values(*fields)
+    (new_row,) = AccessLog.objects.exclude(pk=by_orm.pk).values(*fields, "at")
+    assert {k: new_row[k] for k in fields} == orm_row
+    assert abs((new_row["at"] - by_orm.at).total_seconds()) < 60
