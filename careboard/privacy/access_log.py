@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
+from careboard.core.prepared import PreparedInsert
 from careboard.core.request_context import current_request_id
 from careboard.privacy.models import AccessLog
 
@@ -70,15 +71,21 @@ def record(
     count: int | None = None,
 ) -> None:
     """Log one read by the request's user: one INSERT."""
-    _row(
-        request,
-        action=action,
-        organization_id=organization_id,
-        patient_id=patient_id,
-        ward_id=ward_id,
-        count=count,
-        ip=client_ip(request),
-    ).save(force_insert=True)
+    _INSERT.insert(
+        _row(
+            request,
+            action=action,
+            organization_id=organization_id,
+            patient_id=patient_id,
+            ward_id=ward_id,
+            count=count,
+            ip=client_ip(request),
+        )
+    )
+
+
+# Written by every read of a patient record: the INSERT built once (careboard.core.prepared).
+_INSERT = PreparedInsert(AccessLog)
 
 
 def record_patients(
