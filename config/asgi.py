@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-# Django must be set up before anything imports models (the consumers do).
-django_asgi_app = get_asgi_application()
+# Django must be set up before anything imports models (the consumers do); this is what
+# get_asgi_application does, with Django's handler reusing request threads.
+django.setup(set_prefix=False)
+
+from config.asgi_handler import ReusedThreadASGIHandler  # noqa: E402
+
+django_asgi_app = ReusedThreadASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
