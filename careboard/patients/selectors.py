@@ -246,6 +246,21 @@ def ward_header(ward_id: str | uuid.UUID) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+_ADMISSION_ORGANIZATION = PreparedQuery(
+    lambda pk: Admission.objects.filter(pk=pk).order_by().values_list("ward__organization_id"),
+    pk=uuid.UUID,
+)
+
+
+def admission_organization(admission_id: uuid.UUID) -> uuid.UUID | None:
+    """The organisation an admission belongs to (None when there is no such admission), in
+    a query compiled once: checked before each observation is recorded."""
+    for (organization_id,) in _ADMISSION_ORGANIZATION.rows(pk=admission_id):
+        found: uuid.UUID = organization_id
+        return found
+    return None
+
+
 def ward_board(*, ward_id: uuid.UUID, now: datetime | None = None) -> dict[str, Any]:
     """The board of one ward: a row per current inpatient, sorted by risk, and a summary."""
     now = now or timezone.now()

@@ -3,6 +3,7 @@ publish live events after commit."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -453,24 +454,28 @@ _EMPTY_FOR_NULL: dict[str, Callable[[], Any]] = {
 }
 
 
-def _locked(admission: Admission) -> Admission:
-    """The admission read again with its row locked (FOR UPDATE, of the admission only), with
-    the ward, organisation and patient the scoring reads: one query."""
+def _locked(admission: Admission | uuid.UUID) -> Admission:
+    """The admission (or the one with this id) read again with its row locked (FOR UPDATE,
+    of the admission only), with the ward, organisation and patient the scoring reads: one
+    query."""
+    pk = admission if isinstance(admission, uuid.UUID) else admission.pk
     return (
         Admission.objects.select_for_update(of=("self",))
         .select_related("ward__organization", "patient")
-        .get(pk=admission.pk)
+        .get(pk=pk)
     )
 
 
 def observation_record(
     *,
-    admission: Admission,
+    admission: Admission | uuid.UUID,
     by: User,
     values: dict[str, Any],
     recorded_at: datetime | None = None,
 ) -> Observation:
-    """Record one set of observations: score it, store it, update the board, publish."""
+    """Record one set of observations: score it, store it, update the board, publish.
+
+    ``admission`` may be given by id: it is read again under a lock in any case."""
     recorded_at = recorded_at or timezone.now()
     if not any(values.get(name) not in (None, "", []) for name in assessment.VITAL_FIELDS):
         raise ValidationError({"non_field_errors": "Record at least one value."})

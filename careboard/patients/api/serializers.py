@@ -10,6 +10,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from careboard.core.representation import Representation
 from careboard.organizations.api.scoping import ScopedPrimaryKeyRelatedField
 from careboard.organizations.models import Organization, Ward
 from careboard.organizations.roles import Capability, Role
@@ -409,6 +410,10 @@ class ObservationSerializer(serializers.ModelSerializer[Observation]):
             "updated_at",
         )
         read_only_fields = fields
+
+
+# One observation in a response (record, amend, entered-in-error): the fields built once.
+observation_data = Representation(ObservationSerializer)
 
 
 class FluidTotalsSerializer(serializers.Serializer[dict[str, Any]]):

@@ -43,6 +43,7 @@ from careboard.patients.api.serializers import (
     PreviewSerializer,
     ReasonSerializer,
     TransferSerializer,
+    observation_data,
 )
 from careboard.patients.models import Admission, Observation, Patient
 from careboard.privacy import access_log
@@ -416,23 +417,28 @@ class AdmissionObservationsView(APIView):
 
     @extend_schema(request=ObservationRecordSerializer, responses={201: ObservationSerializer})
     @idempotent
-    def post(self, request: Request, admission_id: str) -> Response:
-        admission = admission_get_for_user(user=request.user, admission_id=admission_id)
-        access.require(request.user, Capability.OBSERVATION_RECORD, admission.ward.organization_id)
+    def post(self, request: Request, admission_id: uuid.UUID) -> Response:
+        # Only where the admission belongs is read here (a query compiled once): the service
+        # reads the whole admission under its lock, once.
+        organization_id = selectors.admission_organization(admission_id)
+        if organization_id is None:
+            raise Http404
+        access.require_visible(request.user, Capability.PATIENT_VIEW, organization_id)
+        access.require(request.user, Capability.OBSERVATION_RECORD, organization_id)
         serializer = ObservationRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         recorded_at = values.pop("recorded_at", None)
         try:
             observation = services.observation_record(
-                admission=admission,
+                admission=admission_id,
                 by=signed_in_user(request),
                 values=values,
                 recorded_at=recorded_at,
             )
         except ValidationError as exc:
             raise _django_errors(exc) from exc
-        return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
+        return Response(observation_data(observation), status=status.HTTP_201_CREATED)
 
 
 class ObservationPreviewView(APIView):
@@ -508,7 +514,7 @@ class ObservationViewSet(
             )
         except ValidationError as exc:
             raise _django_errors(exc) from exc
-        return Response(ObservationSerializer(observation).data)
+        return Response(observation_data(observation))
 
     @extend_schema(request=ReasonSerializer, responses=ObservationSerializer)
     @action(detail=True, methods=["post"], url_path="entered-in-error")
@@ -524,7 +530,7 @@ class ObservationViewSet(
             )
         except ValidationError as exc:
             raise _django_errors(exc) from exc
-        return Response(ObservationSerializer(observation).data)
+        return Response(observation_data(observation))
 
 
 class WardBoardView(APIView):

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from careboard.organizations.roles import Role
-from careboard.patients import services
+from careboard.patients import selectors, services
 from careboard.patients.api import views
 from careboard.patients.models import Admission, Observation
 from careboard.patients.tests.factories import (
@@ -543,15 +543,15 @@ def test_viewer_lists_observations_newest_first_with_fluid_balance(
 def test_a_scale_set_while_the_request_was_on_its_way_applies(
     client_for, nurse, physician, admission, monkeypatch
 ):
-    real = views.admission_get_for_user
+    real = selectors.admission_organization
 
-    def fetch_then_physician_acts(**kwargs):
-        found = real(**kwargs)
-        other_copy = Admission.objects.get(pk=found.pk)
+    def check_then_physician_acts(admission_id):
+        found = real(admission_id)
+        other_copy = Admission.objects.get(pk=admission_id)
         services.admission_set_spo2_scale(admission=other_copy, by=physician, scale=2)
         return found
 
-    monkeypatch.setattr(views, "admission_get_for_user", fetch_then_physician_acts)
+    monkeypatch.setattr(views.selectors, "admission_organization", check_then_physician_acts)
 
     body = client_for(nurse).post(url(admission), vitals(spo2=90)).json()
 
@@ -562,15 +562,15 @@ def test_a_scale_set_while_the_request_was_on_its_way_applies(
 def test_a_discharge_while_the_request_was_on_its_way_wins(
     client_for, nurse, admission, monkeypatch
 ):
-    real = views.admission_get_for_user
+    real = selectors.admission_organization
 
-    def fetch_then_discharge(**kwargs):
-        found = real(**kwargs)
-        other_copy = Admission.objects.get(pk=found.pk)
+    def check_then_discharge(admission_id):
+        found = real(admission_id)
+        other_copy = Admission.objects.get(pk=admission_id)
         services.admission_discharge(admission=other_copy, by=nurse, outcome="home")
         return found
 
-    monkeypatch.setattr(views, "admission_get_for_user", fetch_then_discharge)
+    monkeypatch.setattr(views.selectors, "admission_organization", check_then_discharge)
 
     response = client_for(nurse).post(url(admission), vitals())
 
