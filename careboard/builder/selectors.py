@@ -6,6 +6,7 @@ Every exercise and program the API shows is fetched here, scoped to the caller t
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from careboard.builder.models import (
     ProgramItem,
     ProgramSession,
 )
+from careboard.core.prepared import PreparedQuery
 from careboard.organizations import access
 from careboard.organizations.roles import Capability
 
@@ -81,19 +83,30 @@ PROGRAM_ITEM_COLUMNS = (
 )
 
 
+# Read on every program detail: compiled once (careboard.core.prepared).
+_SESSIONS = PreparedQuery(
+    lambda program_id: (
+        ProgramSession.objects.filter(program_id=program_id)
+        .order_by("position")
+        .values("id", "position", "name", "times_per_day", "days_of_week")
+    ),
+    program_id=uuid.UUID,
+)
+_ITEMS = PreparedQuery(
+    lambda program_id: (
+        ProgramItem.objects.filter(session__program_id=program_id)
+        .order_by("position")
+        .values(*PROGRAM_ITEM_COLUMNS)
+    ),
+    program_id=uuid.UUID,
+)
+
+
 def program_tree_values(*, program: Program) -> list[dict[str, Any]]:
     """The program's sessions in order, each with ``items``: its items in order with their
     exercises' columns (``PROGRAM_ITEM_COLUMNS``). Two queries, whatever the program's size."""
-    sessions = list(
-        ProgramSession.objects.filter(program=program)
-        .order_by("position")
-        .values("id", "position", "name", "times_per_day", "days_of_week")
-    )
+    sessions = _SESSIONS.dicts(program_id=program.pk)
     by_session: dict[Any, list[dict[str, Any]]] = {s["id"]: [] for s in sessions}
-    for item in (
-        ProgramItem.objects.filter(session__program=program)
-        .order_by("position")
-        .values(*PROGRAM_ITEM_COLUMNS)
-    ):
+    for item in _ITEMS.dicts(program_id=program.pk):
         by_session[item["session_id"]].append(item)
     return [{**session, "items": by_session[session["id"]]} for session in sessions]

@@ -112,3 +112,11 @@ def test_tree_is_two_queries(program):
 
 def test_outsider_gets_404(client_for, outsider, program):
     assert client_for(outsider).get(url(program)).status_code == 404
+
+
+def test_the_lists_filters_do_not_apply_to_one_program(client_for, therapist, program):
+    # The detail finds the program among those the caller may see; a list filter in the
+    # query string neither hides it nor is parsed for it.
+    response = client_for(therapist).get(url(program), {"status": "archived", "mine": "x"})
+    assert response.status_code == 200
+    assert response.json()["id"] == str(program.pk)
