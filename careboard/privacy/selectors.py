@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db.models import Exists, Max, OuterRef, QuerySet
 
+from careboard.core.prepared import PreparedQuery
 from careboard.patients.models import Admission, Patient
 from careboard.privacy.models import (
     AccessLog,
@@ -56,15 +57,23 @@ def consent_current(*, patient: Patient) -> dict[str, ConsentRecord | None]:
     return current
 
 
-def consent_withdrawn(*, patient_id: uuid.UUID, purpose: str) -> bool:
-    """Whether the latest record of ``purpose`` withdraws it. One indexed query."""
-    latest = (
+# Checked on every portal request: compiled once (careboard.core.prepared).
+_LATEST_DECISION = PreparedQuery(
+    lambda patient_id, purpose: (
         ConsentRecord.objects.filter(patient_id=patient_id, purpose=purpose)
         .order_by("-decided_at", "-created_at")
-        .values_list("decision", flat=True)
-        .first()
-    )
-    return latest == ConsentDecision.WITHDRAWN
+        .values_list("decision")[:1]
+    ),
+    patient_id=uuid.UUID,
+    purpose=str,
+)
+
+
+def consent_withdrawn(*, patient_id: uuid.UUID, purpose: str) -> bool:
+    """Whether the latest record of ``purpose`` withdraws it. One indexed query."""
+    for (decision,) in _LATEST_DECISION.rows(patient_id=patient_id, purpose=purpose):
+        return bool(decision == ConsentDecision.WITHDRAWN)
+    return False
 
 
 def is_erased(*, patient_id: uuid.UUID) -> bool:
