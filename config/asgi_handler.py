@@ -33,13 +33,17 @@ class RequestThread(ThreadPoolExecutor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._lock:
             self._pending += 1
-        future = super().submit(fn, *args, **kwargs)
-        future.add_done_callback(self._done)
-        return future
 
-    def _done(self, _future: Future[Any]) -> None:
-        with self._lock:
-            self._pending -= 1
+        def run() -> Any:
+            # Counted down on the thread, before the future is done: whoever awaited it
+            # sees the executor idle as soon as it resumes.
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+        return super().submit(run)
 
     @property
     def idle(self) -> bool:

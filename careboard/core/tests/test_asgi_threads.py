@@ -36,7 +36,7 @@ def slow(request):
 urlpatterns = [path("where", where), path("slow", slow)]
 
 
-def _scope(path_: str) -> dict:
+def _scope(path_: str) -> dict[str, object]:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -60,7 +60,8 @@ async def _get(handler, path_: str) -> bytes:
     assert start["status"] == 200
     body = await communicator.receive_output(5)
     await communicator.wait(5)
-    return body["body"]
+    content: bytes = body["body"]
+    return content
 
 
 @override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"])
@@ -103,10 +104,10 @@ def test_a_busy_executor_is_not_idle():
     executor = RequestThread()
     gate = threading.Event()
     future = executor.submit(gate.wait, 5)
-    assert not executor.idle
+    before = executor.idle
     gate.set()
     future.result(5)
-    assert executor.idle
+    assert (before, executor.idle) == (False, True)
     executor.shutdown()
 
 

@@ -551,7 +551,7 @@ def test_a_scale_set_while_the_request_was_on_its_way_applies(
         services.admission_set_spo2_scale(admission=other_copy, by=physician, scale=2)
         return found
 
-    monkeypatch.setattr(views.selectors, "admission_organization", check_then_physician_acts)
+    monkeypatch.setattr(selectors, "admission_organization", check_then_physician_acts)
 
     body = client_for(nurse).post(url(admission), vitals(spo2=90)).json()
 
@@ -570,7 +570,7 @@ def test_a_discharge_while_the_request_was_on_its_way_wins(
         services.admission_discharge(admission=other_copy, by=nurse, outcome="home")
         return found
 
-    monkeypatch.setattr(views.selectors, "admission_organization", check_then_discharge)
+    monkeypatch.setattr(selectors, "admission_organization", check_then_discharge)
 
     response = client_for(nurse).post(url(admission), vitals())
 
