@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from careboard.organizations.roles import Role
 from careboard.patients import selectors, services
-from careboard.patients.api import views
 from careboard.patients.models import Admission, Observation
 from careboard.patients.tests.factories import (
     VITALS_HIGH_8,
