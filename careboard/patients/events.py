@@ -23,10 +23,8 @@ from careboard.realtime.publish import (
 # Built after every recorded observation, for every open board: compiled once
 # (careboard.core.prepared).
 _EVENT_VALUES = PreparedQuery(
-    lambda pk: (
-        Admission.objects.filter(pk=pk)
-        .order_by()
-        .values(*selectors.BOARD_COLUMNS, "discharged_at", "ward__organization_id")
+    lambda pk: selectors.board_query(
+        Admission.objects.filter(pk=pk), "discharged_at", "ward__organization_id"
     ),
     pk=uuid.UUID,
 )

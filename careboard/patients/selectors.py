@@ -80,21 +80,16 @@ BOARD_COLUMNS = (
 _OBSERVATION = "latest_observation__"
 
 
+def board_query(admissions: QuerySet[Admission], *extra: str) -> QuerySet[Admission, Any]:
+    """The ``values()`` query of ``BOARD_COLUMNS`` (and ``extra`` columns) of ``admissions``."""
+    # No ORDER BY: the rows are sorted by risk in Python (sort_rows).
+    query: QuerySet[Admission, Any] = admissions.order_by().values(*BOARD_COLUMNS, *extra)
+    return query
+
+
 def board_values(admissions: QuerySet[Admission]) -> list[dict[str, Any]]:
     """``BOARD_COLUMNS`` of ``admissions``: one query, plain dicts."""
-    # No ORDER BY: the rows are sorted by risk in Python (sort_rows).
-    return list(admissions.order_by().values(*BOARD_COLUMNS))
-
-
-def board_values_of(admission: Admission) -> dict[str, Any]:
-    """``BOARD_COLUMNS`` read from a loaded admission (the live events' path)."""
-    values: dict[str, Any] = {}
-    for column in BOARD_COLUMNS:
-        target: Any = admission
-        for part in column.split("__"):
-            target = getattr(target, part) if target is not None else None
-        values[column] = target
-    return values
+    return list(board_query(admissions))
 
 
 def trend(current: int | None, previous: int | None) -> str | None:
@@ -121,15 +116,11 @@ def _today_in(time_zone: str, now: datetime, cache: dict[str, date]) -> date:
     return cache[time_zone]
 
 
-def board_row(admission: Admission, *, now: datetime) -> dict[str, Any]:
-    """One board row: who, where, the latest scores, and when the next check is due."""
-    return board_row_from_values(board_values_of(admission), now=now)
-
-
 def board_row_from_values(
     v: dict[str, Any], *, now: datetime, today_cache: dict[str, date] | None = None
 ) -> dict[str, Any]:
-    """A board row from ``BOARD_COLUMNS`` (see ``board_row``)."""
+    """One board row (who, where, the latest scores, when the next check is due) from
+    ``BOARD_COLUMNS`` values."""
     latest_data = None
     latest_total = v[_OBSERVATION + "news2_total"]
     if v["latest_observation_id"] is not None:
@@ -222,9 +213,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 # The board of one ward is the most read query of all (every open board, every refresh):
 # compiled once, not per request (see careboard.core.prepared).
 _WARD_BOARD_VALUES = PreparedQuery(
-    lambda ward_id: (
-        Admission.objects.current().filter(ward_id=ward_id).order_by().values(*BOARD_COLUMNS)
-    ),
+    lambda ward_id: board_query(Admission.objects.current().filter(ward_id=ward_id)),
     ward_id=uuid.UUID,
 )
 

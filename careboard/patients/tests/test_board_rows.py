@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +16,17 @@ from careboard.patients.models import Admission, DenguePhase, Protocol
 from careboard.patients.tests.factories import VITALS_HIGH_8, VITALS_MEDIUM_6, admit, record
 
 pytestmark = pytest.mark.django_db
+
+
+def _values_of(admission: Admission) -> dict[str, Any]:
+    """``BOARD_COLUMNS`` read from a loaded admission, attribute by attribute."""
+    values: dict[str, Any] = {}
+    for column in selectors.BOARD_COLUMNS:
+        target: Any = admission
+        for part in column.split("__"):
+            target = getattr(target, part) if target is not None else None
+        values[column] = target
+    return values
 
 
 def _loaded(admission: Admission) -> Admission:
@@ -35,7 +48,10 @@ def test_values_path_and_instance_path_give_the_same_rows(nurse, ward):
     rows = selectors.board_rows(Admission.objects.filter(ward=ward), now=now)
 
     expected = selectors.sort_rows(
-        [selectors.board_row(_loaded(a), now=now) for a in (observed, dengue, never)]
+        [
+            selectors.board_row_from_values(_values_of(_loaded(a)), now=now)
+            for a in (observed, dengue, never)
+        ]
     )
     assert rows == expected
     assert rows[0]["latest"]["values"]["spo2"] == VITALS_HIGH_8["spo2"]
