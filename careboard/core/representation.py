@@ -33,7 +33,8 @@ class Representation:
                 if self._kept is None:
                     made = self.serializer_class()
                     # Build the fields now, under the lock: later calls only read them.
-                    list(getattr(made, "_readable_fields", ()))
+                    if isinstance(made, serializers.Serializer):
+                        made.fields  # noqa: B018  (a cached property: this builds them)
                     self._kept = made
                 kept = self._kept
         return kept
