@@ -224,14 +224,10 @@ _WARD_HEADER = PreparedQuery(
 )
 
 
-def ward_header(ward_id: str | uuid.UUID) -> dict[str, Any] | None:
-    """The ward's id, name and organisation (None when there is no such ward or the id is
-    not one), in a query compiled once: read before every board."""
-    try:
-        pk = ward_id if isinstance(ward_id, uuid.UUID) else uuid.UUID(ward_id)
-    except ValueError:
-        return None
-    found = _WARD_HEADER.dicts(pk=pk)
+def ward_header(ward_id: uuid.UUID) -> dict[str, Any] | None:
+    """The ward's id, name and organisation (None when there is no such ward), in a query
+    compiled once: read before every board."""
+    found = _WARD_HEADER.dicts(pk=ward_id)
     return found[0] if found else None
 
 

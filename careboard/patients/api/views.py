@@ -544,7 +544,8 @@ class WardBoardView(APIView):
         return transaction.non_atomic_requests(super().as_view(**initkwargs))
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, ward_id: str) -> Response:
+    # The route's <uuid:…> converter answers 404 for anything that is not an id.
+    def get(self, request: Request, ward_id: uuid.UUID) -> Response:
         ward = selectors.ward_header(ward_id)
         if ward is None:
             raise Http404
